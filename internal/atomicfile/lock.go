@@ -1,0 +1,147 @@
+// Package atomicfile writes files so that a reader sees the old bytes or the
+// new ones and nothing in between, under a lock that a crashed writer cannot
+// leave stuck.
+package atomicfile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"syscall"
+	"time"
+)
+
+// Lock is held on "<file>.lock", the name kubectl uses, so kubectl and this
+// plugin exclude each other. Our lock files carry a marker and our PID and
+// are flock(2)ed while held: the kernel drops the flock when a process dies,
+// so a lock file left by a killed run is taken over at once. kubectl's own
+// lock files are empty and have no flock; one older than KubectlStaleAfter
+// is taken to be left over from a crash.
+type Lock struct {
+	path string
+	f    *os.File
+}
+
+// KubectlStaleAfter is how old an empty (kubectl-made) lock file must be
+// before it is considered abandoned; kubectl holds it for milliseconds.
+const KubectlStaleAfter = 5 * time.Second
+
+var ourMarker = []byte("kubectl-gitlab lock pid ")
+
+// ErrLockTimeout is returned when the lock stays held by a live process.
+var ErrLockTimeout = errors.New("timed out waiting for the lock")
+
+// Acquire takes the lock for file, waiting up to timeout.
+func Acquire(file string, timeout time.Duration) (*Lock, error) {
+	path := file + ".lock"
+	deadline := time.Now().Add(timeout)
+	wait := time.Millisecond
+	for {
+		l, err := try(path)
+		if err != nil {
+			return nil, err
+		}
+		if l != nil {
+			return l, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w %s after %s: another kubectl or kubectl-gitlab is writing %s; if none is running, delete the lock file", ErrLockTimeout, path, timeout, file)
+		}
+		time.Sleep(wait)
+		wait = min(wait*2, 50*time.Millisecond)
+	}
+}
+
+// try makes one attempt. It returns (nil, nil) when the lock is busy.
+func try(path string) (*Lock, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err == nil {
+		// New lock file: flock it before writing the marker, so that a
+		// waiter that sees it empty and unflocked treats it as young.
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			os.Remove(path)
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+		l := &Lock{path: path, f: f}
+		return l, l.mark()
+	}
+	if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("cannot create lock file %s: %w", path, errors.Unwrap(err))
+	}
+	f, err = os.OpenFile(path, os.O_RDWR, 0)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, nil // released meanwhile; try again
+	case errors.Is(err, fs.ErrPermission):
+		// kubectl creates its lock files with mode 0000.
+		return nil, removeIfStaleKubectlLock(path)
+	case err != nil:
+		return nil, fmt.Errorf("cannot open lock file %s: %w", path, errors.Unwrap(err))
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, nil // a live kubectl-gitlab holds it
+	}
+	if !samePath(f, path) {
+		f.Close() // released and removed (or replaced) meanwhile
+		return nil, nil
+	}
+	content := make([]byte, len(ourMarker))
+	n, _ := f.ReadAt(content, 0)
+	ours := bytes.Equal(content[:n], ourMarker)
+	if !ours {
+		info, err := f.Stat()
+		if err != nil || time.Since(info.ModTime()) < KubectlStaleAfter {
+			f.Close() // kubectl's lock, or ours before its marker: wait
+			return nil, nil
+		}
+	}
+	// Ours from a dead process (its flock is gone), or a stale kubectl
+	// lock: take it over.
+	l := &Lock{path: path, f: f}
+	return l, l.mark()
+}
+
+func (l *Lock) mark() error {
+	if err := l.f.Truncate(0); err != nil {
+		l.Release()
+		return err
+	}
+	_, err := l.f.WriteAt(append(append([]byte{}, ourMarker...), strconv.Itoa(os.Getpid())+"\n"...), 0)
+	if err != nil {
+		l.Release()
+	}
+	return err
+}
+
+func samePath(f *os.File, path string) bool {
+	a, err1 := f.Stat()
+	b, err2 := os.Stat(path)
+	return err1 == nil && err2 == nil && os.SameFile(a, b)
+}
+
+func removeIfStaleKubectlLock(path string) error {
+	info, err := os.Stat(path)
+	if err != nil || time.Since(info.ModTime()) < KubectlStaleAfter {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("cannot remove stale lock file %s: %w", path, errors.Unwrap(err))
+	}
+	return nil
+}
+
+// Release removes the lock file while still holding its flock, so that
+// nobody can take over a file that is about to vanish, then closes it.
+func (l *Lock) Release() {
+	if l == nil || l.f == nil {
+		return
+	}
+	os.Remove(l.path)
+	l.f.Close()
+	l.f = nil
+}

@@ -1,0 +1,61 @@
+package cmd
+
+import (
+	"errors"
+
+	"github.com/spf13/cobra"
+)
+
+// NewRoot builds the command tree.
+func NewRoot(d *Deps) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kubectl-gitlab",
+		Short: "Use Kubernetes clusters through the GitLab agent: switch agent contexts, trust KAS, mint credentials",
+		Long: `kubectl gitlab works with the kubeconfig that GitLab gives a CI job (one context
+per agent, named <agent project path>:<agent name>) and with workstations that
+reach a cluster through the GitLab agent server (KAS).`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl gitlab"},
+	}
+	root.SetIn(d.IO.In)
+	root.SetOut(d.IO.Out)
+	root.SetErr(d.IO.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return badInput("see 'kubectl gitlab "+c.Name()+" --help'", "%v", err)
+	})
+	root.AddCommand(
+		newGetContextsCommand(d),
+		newCurrentContextCommand(d),
+		newUseContextCommand(d),
+		newVersionCommand(d),
+	)
+	return root
+}
+
+// Main runs the command line args (without the program name) and returns
+// the exit code.
+func Main(args []string, d *Deps) int {
+	root := NewRoot(d)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		// cobra's own errors: unknown command, wrong number of arguments
+		err = badInput("see 'kubectl gitlab --help'", "%v", err)
+	}
+	return report(d.IO.ErrOut, err)
+}
+
+// runE adapts a command's Run to cobra, giving its errors their exit code.
+func runE(run func(args []string) error) func(*cobra.Command, []string) error {
+	return func(_ *cobra.Command, args []string) error {
+		if err := run(args); err != nil {
+			return classify(err)
+		}
+		return nil
+	}
+}

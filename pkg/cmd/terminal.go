@@ -1,0 +1,63 @@
+package cmd
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// Terminal is a person at a keyboard, if there is one.
+type Terminal interface {
+	// Interactive reports whether a person can answer (stdin and stderr
+	// are terminals).
+	Interactive() bool
+	// Pick asks the person to choose one of options and returns its index.
+	Pick(question string, options []string) (int, error)
+}
+
+type ttyTerminal struct {
+	in  *os.File
+	out *os.File
+}
+
+func systemTerminal(in, out *os.File) Terminal { return ttyTerminal{in: in, out: out} }
+
+func (t ttyTerminal) Interactive() bool {
+	return term.IsTerminal(int(t.in.Fd())) && term.IsTerminal(int(t.out.Fd()))
+}
+
+func (t ttyTerminal) Pick(question string, options []string) (int, error) {
+	return pick(t.in, t.out, question, options)
+}
+
+// pick shows a numbered list and reads a number (or a name) from in.
+func pick(in io.Reader, out io.Writer, question string, options []string) (int, error) {
+	for i, o := range options {
+		fmt.Fprintf(out, "  %d) %s\n", i+1, o)
+	}
+	r := bufio.NewReader(in)
+	for range 3 {
+		fmt.Fprintf(out, "%s [1-%d]: ", question, len(options))
+		line, err := r.ReadString('\n')
+		answer := strings.TrimSpace(line)
+		if n, convErr := strconv.Atoi(answer); convErr == nil && n >= 1 && n <= len(options) {
+			return n - 1, nil
+		}
+		for i, o := range options {
+			if answer == o {
+				return i, nil
+			}
+		}
+		if err != nil {
+			return 0, errors.New("no choice made")
+		}
+		fmt.Fprintf(out, "%q is not one of the choices\n", answer)
+	}
+	return 0, errors.New("no valid choice made")
+}

@@ -1,0 +1,91 @@
+// Package kas knows the GitLab agent server (KAS): where its k8s-proxy
+// lives, how to trust it, and what its errors mean.
+package kas
+
+import (
+	"bytes"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// CABundle is a validated PEM bundle of one or more CA certificates.
+type CABundle struct {
+	PEM    []byte
+	Source string // where it came from, for messages
+	Certs  []*x509.Certificate
+}
+
+// CAError is a CA bundle that cannot be used; the plugin writes nothing then.
+type CAError struct {
+	Source string
+	Msg    string
+}
+
+func (e *CAError) Error() string { return e.Source + ": " + e.Msg }
+
+// LoadCAFile reads and validates a CA bundle file.
+func LoadCAFile(path string) (*CABundle, error) {
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, &CAError{Source: path, Msg: "no such file"}
+	case err != nil:
+		return nil, &CAError{Source: path, Msg: "cannot read: " + errors.Unwrap(err).Error()}
+	}
+	return ParseCABundle(path, data)
+}
+
+// LoadCAValue reads $KAS_CERTIFICATE, which holds either a path (a File-type
+// CI/CD variable) or the PEM text itself (a plain variable).
+func LoadCAValue(name, value string) (*CABundle, error) {
+	if strings.Contains(value, "-----BEGIN") {
+		return ParseCABundle("$"+name+" (PEM text)", []byte(value))
+	}
+	if strings.TrimSpace(value) == "" {
+		return nil, &CAError{Source: "$" + name, Msg: "is set but empty"}
+	}
+	b, err := LoadCAFile(value)
+	if err != nil {
+		var ce *CAError
+		if errors.As(err, &ce) {
+			ce.Source = "$" + name + " = " + ce.Source
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+// ParseCABundle checks that data is PEM and that every block in it is a
+// certificate. Messages never quote the data: a wrong file may hold a key.
+func ParseCABundle(source string, data []byte) (*CABundle, error) {
+	b := &CABundle{Source: source}
+	rest := bytes.TrimSpace(data)
+	if len(rest) == 0 {
+		return nil, &CAError{Source: source, Msg: "is empty; expected PEM certificates (-----BEGIN CERTIFICATE-----)"}
+	}
+	for n := 1; len(rest) > 0; n++ {
+		block, tail := pem.Decode(rest)
+		if block == nil {
+			if n == 1 {
+				return nil, &CAError{Source: source, Msg: "is not PEM; expected one or more -----BEGIN CERTIFICATE----- blocks"}
+			}
+			return nil, &CAError{Source: source, Msg: fmt.Sprintf("has data after certificate %d that is not PEM", n-1)}
+		}
+		if block.Type != "CERTIFICATE" {
+			return nil, &CAError{Source: source, Msg: fmt.Sprintf("block %d is a %s, not a CERTIFICATE; pass the CA certificate, never a key", n, block.Type)}
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, &CAError{Source: source, Msg: fmt.Sprintf("certificate %d cannot be parsed: %v", n, err)}
+		}
+		b.Certs = append(b.Certs, cert)
+		b.PEM = append(b.PEM, pem.EncodeToMemory(block)...)
+		rest = bytes.TrimSpace(tail)
+	}
+	return b, nil
+}

@@ -1,0 +1,127 @@
+package kubeconfig
+
+import (
+	"path/filepath"
+	"strings"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+)
+
+// Auth says how an agent context authenticates.
+type Auth string
+
+const (
+	AuthCIToken  Auth = "ci-token"  // token: ci:<id>:<job token>, as GitLab writes it
+	AuthPATToken Auth = "pat-token" // token: pat:<id>:<personal access token>
+	AuthExec     Auth = "exec"      // exec entry running kubectl-gitlab get-token
+	AuthOther    Auth = "other"     // not an agent context
+)
+
+// ContextInfo describes a context for listing. It holds no secret.
+type ContextInfo struct {
+	Name      string
+	Agent     bool // reached through a GitLab agent
+	AgentID   int64
+	Auth      Auth
+	Namespace string
+	Cluster   string
+	User      string
+	Server    string
+	CA        string // embedded, file, insecure, system
+	File      string // where the context is defined
+}
+
+// AgentOf tells whether a user authenticates to KAS as an agent, and as
+// which. A ci:/pat: token or an exec entry that runs kubectl-gitlab
+// get-token counts; a client certificate (gitlab-deploy) or any other token
+// does not.
+func AgentOf(u User) (id int64, auth Auth, ok bool) {
+	if u.Exec != nil {
+		if id, ok := execAgentID(u.Exec); ok {
+			return id, AuthExec, true
+		}
+		return 0, AuthOther, false
+	}
+	if u.Token != "" {
+		t, err := credential.ParseToken(u.Token)
+		if err != nil {
+			return 0, AuthOther, false
+		}
+		if t.Kind == credential.KindPAT {
+			return t.AgentID, AuthPATToken, true
+		}
+		return t.AgentID, AuthCIToken, true
+	}
+	return 0, AuthOther, false
+}
+
+// execAgentID reads --agent-id from an exec entry that runs
+// "kubectl-gitlab get-token" or "kubectl gitlab get-token".
+func execAgentID(e *Exec) (int64, bool) {
+	args := e.Args
+	switch strings.TrimSuffix(filepath.Base(e.Command), ".exe") {
+	case "kubectl-gitlab":
+	case "kubectl":
+		if len(args) == 0 || args[0] != "gitlab" {
+			return 0, false
+		}
+		args = args[1:]
+	default:
+		return 0, false
+	}
+	if len(args) == 0 || args[0] != "get-token" {
+		return 0, false
+	}
+	for i, a := range args {
+		var v string
+		switch {
+		case a == "--agent-id" && i+1 < len(args):
+			v = args[i+1]
+		case strings.HasPrefix(a, "--agent-id="):
+			v = strings.TrimPrefix(a, "--agent-id=")
+		default:
+			continue
+		}
+		if id, err := credential.ParseAgentID(v); err == nil {
+			return id, true
+		}
+	}
+	return 0, false
+}
+
+// Contexts describes every context (sorted by name); agentsOnly leaves out
+// those that are not reached through an agent.
+func (s *Set) Contexts(agentsOnly bool) []ContextInfo {
+	var out []ContextInfo
+	for _, name := range s.ContextNames() {
+		info := s.Describe(name)
+		if agentsOnly && !info.Agent {
+			continue
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+// Describe tells what a context is.
+func (s *Set) Describe(name string) ContextInfo {
+	ctx, file, _ := s.Context(name)
+	info := ContextInfo{Name: name, Namespace: ctx.Namespace, Cluster: ctx.Cluster, User: ctx.User, File: file, Auth: AuthOther}
+	if u, _, ok := s.User(ctx.User); ok {
+		info.AgentID, info.Auth, info.Agent = AgentOf(u)
+	}
+	if c, _, ok := s.Cluster(ctx.Cluster); ok {
+		info.Server = c.Server
+		switch {
+		case c.CertificateAuthorityData != "":
+			info.CA = "embedded"
+		case c.CertificateAuthority != "":
+			info.CA = "file"
+		case c.InsecureSkipTLSVerify:
+			info.CA = "insecure"
+		default:
+			info.CA = "system"
+		}
+	}
+	return info
+}

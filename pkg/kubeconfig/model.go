@@ -1,0 +1,409 @@
+package kubeconfig
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the part of one kubeconfig file that the plugin reads. It is
+// decoded by walking the YAML tree, not through client-go, because the
+// plugin's start-up time matters and edits need the tree anyway.
+type Config struct {
+	CurrentContext string
+	Clusters       []NamedCluster
+	Users          []NamedUser
+	Contexts       []NamedContext
+}
+
+// NamedCluster is a clusters[] entry.
+type NamedCluster struct {
+	Name    string
+	Cluster Cluster
+	Line    int
+}
+
+// Cluster is how to reach an API server (here: KAS's k8s-proxy).
+type Cluster struct {
+	Server                   string
+	CertificateAuthority     string
+	CertificateAuthorityData string
+	InsecureSkipTLSVerify    bool
+	TLSServerName            string
+	ProxyURL                 string
+}
+
+// NamedUser is a users[] entry.
+type NamedUser struct {
+	Name string
+	User User
+	Line int
+}
+
+// User is how to authenticate. Token holds a secret: never print it.
+type User struct {
+	Token             string
+	TokenFile         string
+	ClientCertificate bool // client-certificate or client-certificate-data is set
+	Exec              *Exec
+	AuthProvider      bool
+	Username          string
+}
+
+// Exec is an exec credential plugin entry.
+type Exec struct {
+	APIVersion         string
+	Command            string
+	Args               []string
+	Env                []EnvVar
+	InstallHint        string
+	InteractiveMode    string
+	ProvideClusterInfo bool
+}
+
+// EnvVar is one exec.env entry.
+type EnvVar struct{ Name, Value string }
+
+// NamedContext is a contexts[] entry.
+type NamedContext struct {
+	Name    string
+	Context Context
+	Line    int
+}
+
+// Context ties a cluster, a user and a namespace together.
+type Context struct {
+	Cluster   string
+	User      string
+	Namespace string
+}
+
+// ParseError is a kubeconfig that cannot be read. It names file and line,
+// and never quotes values, which may be secrets.
+type ParseError struct {
+	File   string
+	Line   int
+	Column int
+	Msg    string
+}
+
+func (e *ParseError) Error() string {
+	pos := e.File
+	if e.Line > 0 {
+		pos += ":" + strconv.Itoa(e.Line)
+		if e.Column > 0 {
+			pos += ":" + strconv.Itoa(e.Column)
+		}
+	}
+	return pos + ": " + e.Msg
+}
+
+// parseYAML parses data into a document tree. An empty or comment-only file
+// gives a nil root mapping.
+func parseYAML(file string, data []byte) (doc *yaml.Node, root *yaml.Node, err error) {
+	var d yaml.Node
+	if err := yaml.Unmarshal(data, &d); err != nil {
+		return nil, nil, syntaxError(file, err)
+	}
+	if d.Kind == 0 || len(d.Content) == 0 {
+		return &d, nil, nil
+	}
+	r := d.Content[0]
+	if r.Kind == yaml.ScalarNode && r.Tag == "!!null" {
+		return &d, nil, nil
+	}
+	if r.Kind != yaml.MappingNode {
+		return nil, nil, &ParseError{File: file, Line: r.Line, Column: r.Column, Msg: "a kubeconfig must be a YAML mapping (apiVersion, kind, clusters, users, contexts)"}
+	}
+	return &d, r, nil
+}
+
+// syntaxError turns "yaml: line 7: did not find expected key" into a
+// ParseError that names the file.
+func syntaxError(file string, err error) error {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, tail, ok := strings.Cut(rest, ": "); ok {
+			if l, convErr := strconv.Atoi(n); convErr == nil {
+				line, msg = l, tail
+			}
+		}
+	}
+	return &ParseError{File: file, Line: line, Msg: "not valid YAML: " + msg}
+}
+
+// decoder walks a kubeconfig tree into a Config.
+type decoder struct {
+	file string
+	err  error
+}
+
+func (d *decoder) fail(n *yaml.Node, format string, args ...any) {
+	if d.err == nil {
+		d.err = &ParseError{File: d.file, Line: n.Line, Column: n.Column, Msg: fmt.Sprintf(format, args...)}
+	}
+}
+
+func decodeConfig(file string, root *yaml.Node) (Config, error) {
+	var c Config
+	if root == nil {
+		return c, nil
+	}
+	d := &decoder{file: file}
+	eachEntry(root, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "current-context":
+			c.CurrentContext = d.str(v, "current-context")
+		case "clusters":
+			d.list(v, "clusters", "cluster", func(name string, body *yaml.Node, line int) {
+				c.Clusters = append(c.Clusters, NamedCluster{Name: name, Cluster: d.cluster(body), Line: line})
+			})
+		case "users":
+			d.list(v, "users", "user", func(name string, body *yaml.Node, line int) {
+				c.Users = append(c.Users, NamedUser{Name: name, User: d.user(body), Line: line})
+			})
+		case "contexts":
+			d.list(v, "contexts", "context", func(name string, body *yaml.Node, line int) {
+				c.Contexts = append(c.Contexts, NamedContext{Name: name, Context: d.context(body), Line: line})
+			})
+		}
+	})
+	return c, d.err
+}
+
+// list decodes clusters/users/contexts: a sequence of {name, <field>}.
+// Duplicate names in one file are an error, as they are for kubectl.
+func (d *decoder) list(seq *yaml.Node, what, field string, each func(name string, body *yaml.Node, line int)) {
+	if isNull(seq) {
+		return
+	}
+	if seq.Kind != yaml.SequenceNode {
+		d.fail(seq, "%s: expected a list, found %s", what, kindName(seq))
+		return
+	}
+	seen := map[string]int{}
+	for i, item := range seq.Content {
+		if item.Kind != yaml.MappingNode {
+			d.fail(item, "%s[%d]: expected a mapping with name and %s, found %s", what, i, field, kindName(item))
+			return
+		}
+		_, nameNode := lookup(item, "name")
+		if nameNode == nil {
+			d.fail(item, "%s[%d]: has no name", what, i)
+			return
+		}
+		name := d.str(nameNode, what+"[].name")
+		if prev, dup := seen[name]; dup {
+			d.fail(nameNode, "%s: duplicate name %q (also at line %d); kubectl refuses this file too: remove or rename one", what, name, prev)
+			return
+		}
+		seen[name] = nameNode.Line
+		_, body := lookup(item, field)
+		each(name, body, item.Line)
+	}
+}
+
+func (d *decoder) cluster(n *yaml.Node) (c Cluster) {
+	d.fields(n, "cluster", func(k, v *yaml.Node) {
+		switch k.Value {
+		case "server":
+			c.Server = d.str(v, "server")
+		case "certificate-authority":
+			c.CertificateAuthority = d.str(v, "certificate-authority")
+		case "certificate-authority-data":
+			c.CertificateAuthorityData = d.str(v, "certificate-authority-data")
+		case "insecure-skip-tls-verify":
+			c.InsecureSkipTLSVerify = d.boolean(v, "insecure-skip-tls-verify")
+		case "tls-server-name":
+			c.TLSServerName = d.str(v, "tls-server-name")
+		case "proxy-url":
+			c.ProxyURL = d.str(v, "proxy-url")
+		}
+	})
+	return c
+}
+
+func (d *decoder) user(n *yaml.Node) (u User) {
+	d.fields(n, "user", func(k, v *yaml.Node) {
+		switch k.Value {
+		case "token":
+			u.Token = d.str(v, "token")
+		case "tokenFile":
+			u.TokenFile = d.str(v, "tokenFile")
+		case "client-certificate", "client-certificate-data":
+			u.ClientCertificate = !isNull(v)
+		case "auth-provider":
+			u.AuthProvider = !isNull(v)
+		case "username":
+			u.Username = d.str(v, "username")
+		case "exec":
+			if !isNull(v) {
+				u.Exec = d.exec(v)
+			}
+		}
+	})
+	return u
+}
+
+func (d *decoder) exec(n *yaml.Node) *Exec {
+	e := &Exec{}
+	d.fields(n, "exec", func(k, v *yaml.Node) {
+		switch k.Value {
+		case "apiVersion":
+			e.APIVersion = d.str(v, "exec.apiVersion")
+		case "command":
+			e.Command = d.str(v, "exec.command")
+		case "args":
+			e.Args = d.strings(v, "exec.args")
+		case "env":
+			if isNull(v) {
+				return
+			}
+			if v.Kind != yaml.SequenceNode {
+				d.fail(v, "exec.env: expected a list, found %s", kindName(v))
+				return
+			}
+			for _, item := range v.Content {
+				var ev EnvVar
+				d.fields(item, "exec.env[]", func(k, v *yaml.Node) {
+					switch k.Value {
+					case "name":
+						ev.Name = d.str(v, "exec.env[].name")
+					case "value":
+						ev.Value = d.str(v, "exec.env[].value")
+					}
+				})
+				e.Env = append(e.Env, ev)
+			}
+		case "installHint":
+			e.InstallHint = d.str(v, "exec.installHint")
+		case "interactiveMode":
+			e.InteractiveMode = d.str(v, "exec.interactiveMode")
+		case "provideClusterInfo":
+			e.ProvideClusterInfo = d.boolean(v, "exec.provideClusterInfo")
+		}
+	})
+	return e
+}
+
+func (d *decoder) context(n *yaml.Node) (c Context) {
+	d.fields(n, "context", func(k, v *yaml.Node) {
+		switch k.Value {
+		case "cluster":
+			c.Cluster = d.str(v, "cluster")
+		case "user":
+			c.User = d.str(v, "user")
+		case "namespace":
+			c.Namespace = d.str(v, "namespace")
+		}
+	})
+	return c
+}
+
+func (d *decoder) fields(n *yaml.Node, what string, each func(k, v *yaml.Node)) {
+	if n == nil || isNull(n) {
+		return
+	}
+	if n.Kind != yaml.MappingNode {
+		d.fail(n, "%s: expected a mapping, found %s", what, kindName(n))
+		return
+	}
+	eachEntry(n, each)
+}
+
+// str reads a scalar as a string. The message names the field, not the
+// value: the value may be a token.
+func (d *decoder) str(n *yaml.Node, what string) string {
+	if isNull(n) {
+		return ""
+	}
+	if n.Kind != yaml.ScalarNode {
+		d.fail(n, "%s: expected a string, found %s", what, kindName(n))
+		return ""
+	}
+	return n.Value
+}
+
+func (d *decoder) strings(n *yaml.Node, what string) []string {
+	if isNull(n) {
+		return nil
+	}
+	if n.Kind != yaml.SequenceNode {
+		d.fail(n, "%s: expected a list of strings, found %s", what, kindName(n))
+		return nil
+	}
+	out := make([]string, 0, len(n.Content))
+	for _, item := range n.Content {
+		out = append(out, d.str(item, what+"[]"))
+	}
+	return out
+}
+
+func (d *decoder) boolean(n *yaml.Node, what string) bool {
+	if isNull(n) {
+		return false
+	}
+	if n.Kind == yaml.ScalarNode {
+		switch strings.ToLower(n.Value) {
+		case "true":
+			return true
+		case "false":
+			return false
+		}
+	}
+	d.fail(n, "%s: expected true or false", what)
+	return false
+}
+
+// eachEntry calls each for the key/value pairs of a mapping, resolving
+// aliases of values.
+func eachEntry(m *yaml.Node, each func(k, v *yaml.Node)) {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		each(m.Content[i], resolve(m.Content[i+1]))
+	}
+}
+
+// lookup finds key in mapping m.
+func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i], resolve(m.Content[i+1])
+		}
+	}
+	return nil, nil
+}
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return "a scalar"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	return "something else"
+}
+
+var errNoRoot = errors.New("empty kubeconfig")

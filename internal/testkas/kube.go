@@ -29,8 +29,8 @@ func serveKube(w http.ResponseWriter, r *http.Request, path string, cfg Config, 
 			"name": "authentication.k8s.io", "versions": versions, "preferredVersion": versions[0]}}})
 	case path == "/api/v1":
 		writeJSON(w, http.StatusOK, resourceList("v1",
-			resource("pods", "Pod", true, "get", "list"),
-			resource("namespaces", "Namespace", false, "get", "list")))
+			resource("pods", "Pod", true, "get", "list").short("po"),
+			resource("namespaces", "Namespace", false, "get", "list").short("ns")))
 	case strings.HasPrefix(path, "/apis/authentication.k8s.io/"):
 		version, rest, _ := strings.Cut(strings.TrimPrefix(path, "/apis/authentication.k8s.io/"), "/")
 		switch {
@@ -64,11 +64,18 @@ func notFound(w http.ResponseWriter, path string) {
 		"status": "Failure", "message": "the server could not find the requested resource (" + path + ")", "reason": "NotFound", "code": 404})
 }
 
-func resource(name, kind string, namespaced bool, verbs ...string) map[string]any {
-	return map[string]any{"name": name, "singularName": strings.ToLower(kind), "namespaced": namespaced, "kind": kind, "verbs": verbs}
+type apiResource map[string]any
+
+func resource(name, kind string, namespaced bool, verbs ...string) apiResource {
+	return apiResource{"name": name, "singularName": strings.ToLower(kind), "namespaced": namespaced, "kind": kind, "verbs": verbs}
 }
 
-func resourceList(groupVersion string, resources ...map[string]any) map[string]any {
+func (r apiResource) short(names ...string) apiResource {
+	r["shortNames"] = names
+	return r
+}
+
+func resourceList(groupVersion string, resources ...apiResource) map[string]any {
 	return map[string]any{"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": groupVersion, "resources": resources}
 }
 

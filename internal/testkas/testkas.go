@@ -7,6 +7,8 @@ package testkas
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -142,7 +144,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.httpSrv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
 	s.httpSrv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	s.httpSrv.Config.ErrorLog = nil
+	s.httpSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // kubectl's x509 failures are expected in tests
 	s.httpSrv.StartTLS()
 	s.URL = s.httpSrv.URL
 	s.K8sProxyURL = s.URL + "/k8s-proxy/"

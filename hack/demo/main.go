@@ -1,0 +1,186 @@
+// Command demo shows kubectl-gitlab at work in a simulated GitLab CI job:
+// it builds the plugin, starts a loopback GitLab + KAS (testkas) with a
+// self-signed CA, writes the kubeconfig GitLab would give the job, and runs
+// real kubectl through the plugin. It stops everything it started.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testkas"
+)
+
+const jobToken = "glcbt-64_demoJobToken"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "demo failed:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	kubectl, err := findKubectl()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "kubectl-gitlab-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	bin := filepath.Join(dir, "bin")
+	step("Building kubectl-gitlab into %s", bin)
+	build := exec.Command("go", "build", "-o", filepath.Join(bin, "kubectl-gitlab"), "./cmd/kubectl-gitlab")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go build: %w", err)
+	}
+
+	kas, err := testkas.New(testkas.Config{
+		Agents: []testkas.Agent{
+			{ID: 1234, Name: "prod", ConfigProjectID: 77, ConfigProjectPath: "group/agents"},
+			{ID: 5678, Name: "staging", ConfigProjectID: 78, ConfigProjectPath: "group/sub/infra", DefaultNamespace: "apps"},
+		},
+		Jobs: []testkas.Job{{Token: jobToken, ID: 4242, PipelineID: 77, ProjectID: 150, ProjectPath: "group/app",
+			GroupIDs: []int64{23}, UserID: 5, Username: "alice", AllowedAgents: []int64{1234, 5678}}},
+		Pods: map[string][]string{"default": {"hello-0"}, "apps": {"web-0", "web-1"}},
+	})
+	if err != nil {
+		return err
+	}
+	defer kas.Close()
+	caFile := filepath.Join(dir, "kas-ca.pem")
+	if err := os.WriteFile(caFile, kas.CAPEM, 0o600); err != nil {
+		return err
+	}
+	step("Started a loopback GitLab + KAS at %s (self-signed CA in %s)", kas.URL, caFile)
+
+	kubeconfig := filepath.Join(dir, "job-kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(jobKubeconfig(kas.K8sProxyURL)), 0o600); err != nil {
+		return err
+	}
+	step("Wrote the kubeconfig GitLab gives a CI job: one context per agent, the job token inside, no CA, no current context")
+
+	home := filepath.Join(dir, "home")
+	os.MkdirAll(home, 0o700)
+	env := []string{
+		"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + home,
+		"KUBECONFIG=" + kubeconfig,
+		"CI_JOB_TOKEN=" + jobToken,
+	}
+	sh := func(args ...string) error {
+		fmt.Printf("\n$ kubectl %s\n", strings.Join(args, " "))
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		c := exec.CommandContext(ctx, kubectl, args...)
+		c.Env = env
+		out, err := c.CombinedOutput()
+		fmt.Print(strings.ReplaceAll(string(out), jobToken, "[MASKED]"))
+		return err
+	}
+	expectOK := func(args ...string) error {
+		if err := sh(args...); err != nil {
+			return fmt.Errorf("kubectl %s: %w", strings.Join(args, " "), err)
+		}
+		return nil
+	}
+	for _, args := range [][]string{
+		{"gitlab", "version"},
+		{"gitlab", "get-contexts"},
+		{"gitlab", "use-context", "group/agents:prod"},
+	} {
+		if err := expectOK(args...); err != nil {
+			return err
+		}
+	}
+	fmt.Println("\n# KAS uses a self-signed certificate, so plain kubectl cannot trust it yet:")
+	if err := sh("get", "pods"); err == nil {
+		return fmt.Errorf("kubectl get pods worked before the CA was trusted")
+	}
+	fmt.Println("\n# Embed the CA (in a job: --certificate-authority \"$KAS_CERTIFICATE\", or just set KAS_CERTIFICATE):")
+	for _, args := range [][]string{
+		{"gitlab", "use-context", "group/agents:prod", "--certificate-authority", caFile},
+		{"get", "pods"},
+		{"gitlab", "use-context", "staging"},
+		{"get", "pods"},
+		{"gitlab", "get-contexts", "-o", "wide"},
+	} {
+		if err := expectOK(args...); err != nil {
+			return err
+		}
+	}
+	var seen []string
+	for _, r := range kas.Requests() {
+		if strings.HasPrefix(r.Authorization, "Bearer ") {
+			seen = append(seen, strings.ReplaceAll(strings.TrimPrefix(r.Authorization, "Bearer "), jobToken, "[job token]"))
+		}
+	}
+	sort.Strings(seen)
+	step("KAS saw these credentials: %s", strings.Join(compact(seen), ", "))
+	step("Demo done; stopped testkas and removed %s", dir)
+	return nil
+}
+
+func jobKubeconfig(kasURL string) string {
+	return `---
+apiVersion: v1
+kind: Config
+clusters:
+- name: gitlab
+  cluster:
+    server: ` + strings.TrimSuffix(kasURL, "/") + `
+users:
+- name: agent:1234
+  user:
+    token: ci:1234:` + jobToken + `
+- name: agent:5678
+  user:
+    token: ci:5678:` + jobToken + `
+contexts:
+- name: group/agents:prod
+  context:
+    cluster: gitlab
+    user: agent:1234
+- name: group/sub/infra:staging
+  context:
+    cluster: gitlab
+    user: agent:5678
+    namespace: apps
+`
+}
+
+func findKubectl() (string, error) {
+	if p, err := exec.LookPath("kubectl"); err == nil {
+		return p, nil
+	}
+	matches, _ := filepath.Glob("/usr/lib/google-cloud-sdk/bin/kubectl.1.*")
+	if len(matches) > 0 {
+		sort.Strings(matches)
+		return matches[len(matches)-1], nil
+	}
+	return "", fmt.Errorf("no kubectl found on PATH; install kubectl (https://kubernetes.io/docs/tasks/tools/) and run make demo again")
+}
+
+func step(format string, args ...any) {
+	fmt.Printf("\n==> "+format+"\n", args...)
+}
+
+func compact(s []string) []string {
+	var out []string
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

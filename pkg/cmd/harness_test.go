@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,8 @@ type harness struct {
 	env  map[string]string
 	term Terminal
 	now  time.Time
+	// transport reaches testkas, trusting its CA.
+	transport http.RoundTripper
 }
 
 type result struct {
@@ -39,6 +42,7 @@ func (h *harness) deps(stdin string) *Deps {
 		LookupEnv: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
 		Now:       func() time.Time { return h.now },
 		Terminal:  h.term,
+		Transport: h.transport,
 	}
 }
 

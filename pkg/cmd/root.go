@@ -28,6 +28,8 @@ reach a cluster through the GitLab agent server (KAS).`,
 		newGetContextsCommand(d),
 		newCurrentContextCommand(d),
 		newUseContextCommand(d),
+		newGetTokenCommand(d),
+		newUpdateKubeconfigCommand(d),
 		newVersionCommand(d),
 	)
 	return root

@@ -1,13 +1,16 @@
 package cmd
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
@@ -79,16 +82,13 @@ func (o *UseContextOptions) Complete(args []string) error {
 		o.agentID = id
 	}
 	var err error
-	switch {
-	case o.CertificateAuthority != "":
-		o.ca, err = kas.LoadCAFile(o.CertificateAuthority)
-		o.caFromFlag = true
-	default:
-		if v, ok := o.deps.LookupEnv("KAS_CERTIFICATE"); ok {
-			o.ca, err = kas.LoadCAValue("KAS_CERTIFICATE", v)
-		}
+	o.caFromFlag = o.CertificateAuthority != ""
+	if o.ca, err = loadCA(o.deps, o.CertificateAuthority); err != nil {
+		return err
 	}
-	if err != nil {
+	if _, _, inJob := o.deps.jobGitLab(); inJob && o.agentID != 0 {
+		// In a job, --agent-id can create the context in a new file.
+		o.set, err = kubeconfig.Load(o.deps.kubeconfigPaths(o.Kubeconfig))
 		return err
 	}
 	o.set, err = loadExisting(o.deps, o.Kubeconfig)
@@ -120,12 +120,8 @@ func (o *UseContextOptions) Run() error {
 	currentFile := o.set.CurrentContextFile()
 	edits[currentFile] = append(edits[currentFile], func(d *kubeconfig.Document) error { return d.SetCurrentContext(name) })
 
-	for _, f := range o.set.Files { // in kubeconfig order, one locked write per file
-		if fileEdits := edits[f.Path]; len(fileEdits) > 0 {
-			if _, err := kubeconfig.Update(f.Path, applyAll(fileEdits)); err != nil {
-				return err
-			}
-		}
+	if err := applyEdits(o.set, edits); err != nil {
+		return err
 	}
 	for _, n := range notes {
 		fmt.Fprintln(o.deps.IO.Out, n)
@@ -222,9 +218,47 @@ func (o *UseContextOptions) byAgentID(id int64) (string, error) {
 	case 1:
 		return matches[0].Name, nil
 	case 0:
+		if _, _, inJob := o.deps.jobGitLab(); inJob {
+			return o.createForJob(id)
+		}
 		return "", badInput(candidatesFix(agents), "no agent context for agent ID %d in %s", id, describeFiles(o.set))
 	}
 	return "", badInput(candidatesFix(matches), "agent ID %d is ambiguous: %d contexts use it", id, len(matches))
+}
+
+// createForJob writes an exec-based context for an agent that the job may
+// use but whose context is missing (e.g. the job's kubeconfig was replaced):
+// the four "kubectl config set-…" lines of GitLab's docs in one step.
+func (o *UseContextOptions) createForJob(id int64) (string, error) {
+	baseURL, jobToken, _ := o.deps.jobGitLab()
+	client, err := o.deps.gitlabClient(baseURL, gitlab.JobToken(jobToken), o.ca)
+	if err != nil {
+		return "", err
+	}
+	ctx := context.Background()
+	allowed, err := client.AllowedAgents(ctx)
+	if err != nil {
+		return "", gitlabFailure(err)
+	}
+	i := slices.IndexFunc(allowed.Agents, func(a gitlab.AllowedAgent) bool { return a.ID == id })
+	if i < 0 {
+		return "", failed("the agent's config.yaml must share it with this project (ci_access), for this environment and branch",
+			"this job may not use agent %d; it may use: %s", id, allowedIDs(allowed.Agents))
+	}
+	contexts := jobAgentContexts(o.set, allowed.Agents[i:i+1])
+	kasURL, err := resolveKASURL(ctx, client, "")
+	if err != nil {
+		return "", err
+	}
+	if err := (agentWrite{Contexts: contexts, KASURL: kasURL, CA: o.ca}).write(o.set); err != nil {
+		return "", err
+	}
+	fmt.Fprintf(o.deps.IO.Out, "Created context %s, exec-based.\n", describeAgentContext(contexts[0]))
+	// Reload: the CA and current-context edits below apply to the new file.
+	if o.set, err = kubeconfig.Load(o.set.Paths); err != nil {
+		return "", err
+	}
+	return contexts[0].Context, nil
 }
 
 // candidatesFix lists contexts to choose from.

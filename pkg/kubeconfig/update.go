@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
@@ -31,6 +32,11 @@ func (e *NotWritableError) Unwrap() error { return e.Err }
 // the edit, and replaces the file atomically; a new file gets mode 0600.
 // It reports whether the file changed. On any error the file is untouched.
 func Update(path string, edit func(*Document) error) (changed bool, err error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return false, &NotWritableError{Path: path, Err: errors.Unwrap(err)}
+		}
+	}
 	lock, err := atomicfile.Acquire(path, LockTimeout)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {

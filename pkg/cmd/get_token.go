@@ -1,0 +1,122 @@
+package cmd
+
+import (
+	"github.com/spf13/cobra"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+)
+
+// GetTokenOptions is the exec credential provider. It runs before every
+// kubectl command, so it reads only the environment: no kubeconfig, and no
+// network call inside a CI job.
+type GetTokenOptions struct {
+	deps        *Deps
+	AgentID     string
+	TokenSource string
+	GitLabURL   string
+
+	agentID int64
+	info    credential.ExecInfo
+}
+
+// Token sources.
+const (
+	sourceAuto = "auto"
+	sourceCI   = "ci"
+	sourcePAT  = "pat"
+)
+
+func newGetTokenCommand(d *Deps) *cobra.Command {
+	o := &GetTokenOptions{deps: d}
+	c := &cobra.Command{
+		Use:   "get-token --agent-id N",
+		Short: "Print an ExecCredential for an agent (run by kubectl from the kubeconfig's exec entry)",
+		Long: `The exec credential provider. kubectl runs it from a kubeconfig user's exec entry
+(kubectl gitlab update-kubeconfig writes one) and reads an ExecCredential in the
+apiVersion it asked for in KUBERNETES_EXEC_INFO.
+
+In a GitLab CI job (CI_JOB_TOKEN set) the token is ci:<agent-id>:$CI_JOB_TOKEN;
+elsewhere pat:<agent-id>:<personal access token> from $GITLAB_TOKEN.`,
+		Example: `  # what kubectl runs; by hand it prints a v1 ExecCredential
+  kubectl-gitlab get-token --agent-id 1234
+  # a workstation, with a token from GITLAB_TOKEN
+  GITLAB_TOKEN=glpat-… kubectl-gitlab get-token --agent-id 1234 --token-source pat`,
+		Args: cobra.NoArgs,
+		RunE: runE(func([]string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			return o.Run()
+		}),
+	}
+	c.Flags().StringVar(&o.AgentID, "agent-id", "", "the agent's numeric ID (required)")
+	c.Flags().StringVar(&o.TokenSource, "token-source", sourceAuto, "where the token comes from: auto (ci inside a job, else pat), ci or pat")
+	c.Flags().StringVar(&o.GitLabURL, "gitlab-url", "", "the GitLab instance whose personal access token to use")
+	return c
+}
+
+// Complete checks the flags and reads KUBERNETES_EXEC_INFO.
+func (o *GetTokenOptions) Complete() error {
+	if o.AgentID == "" {
+		return badInput("pass the agent's numeric ID: get-token --agent-id N", "--agent-id is required")
+	}
+	id, err := credential.ParseAgentID(o.AgentID)
+	if err != nil {
+		return badInput("pass the agent's numeric ID: get-token --agent-id N", "--agent-id: %v", err)
+	}
+	o.agentID = id
+	switch o.TokenSource {
+	case sourceAuto, sourceCI, sourcePAT:
+	default:
+		return badInput("use --token-source auto, ci or pat", "unknown --token-source %q", o.TokenSource)
+	}
+	o.info, err = credential.ParseExecInfo(o.deps.Getenv("KUBERNETES_EXEC_INFO"))
+	if err != nil {
+		return badInput("the kubeconfig's exec entry must say apiVersion: client.authentication.k8s.io/v1 (or v1beta1); kubectl gitlab update-kubeconfig writes a correct one", "%v", err)
+	}
+	return nil
+}
+
+// Run prints the credential.
+func (o *GetTokenOptions) Run() error {
+	cred, err := o.credential()
+	if err != nil {
+		return err
+	}
+	out, err := cred.ExecCredential(o.info.APIVersion)
+	if err != nil {
+		return err
+	}
+	_, err = o.deps.IO.Out.Write(out)
+	return err
+}
+
+func (o *GetTokenOptions) credential() (credential.Credential, error) {
+	jobToken := o.deps.Getenv("CI_JOB_TOKEN")
+	source := o.TokenSource
+	if source == sourceAuto {
+		source = sourcePAT
+		if jobToken != "" {
+			source = sourceCI
+		}
+	}
+	if source == sourceCI {
+		if jobToken == "" {
+			return credential.Credential{}, failed(
+				"--token-source ci works inside a GitLab CI job only; on a workstation use a personal access token:\n"+
+					"kubectl gitlab login, or set GITLAB_TOKEN",
+				"CI_JOB_TOKEN is not set, so there is no job token for agent %d", o.agentID)
+		}
+		return credential.Credential{Token: credential.Token{Kind: credential.KindCI, AgentID: o.agentID, Secret: jobToken}.String()}, nil
+	}
+	if pat := o.deps.Getenv("GITLAB_TOKEN"); pat != "" {
+		return credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.agentID, Secret: pat}.String()}, nil
+	}
+	login := "kubectl gitlab login"
+	if o.GitLabURL != "" {
+		login += " --gitlab-url " + o.GitLabURL
+	}
+	return credential.Credential{}, failed(
+		"run: "+login+"\n(or set GITLAB_TOKEN to a personal access token with the k8s_proxy scope; in a CI job, CI_JOB_TOKEN is used)",
+		"no token for agent %d: not in a GitLab CI job (CI_JOB_TOKEN is not set) and no personal access token found", o.agentID)
+}

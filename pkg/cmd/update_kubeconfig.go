@@ -1,0 +1,251 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+)
+
+// UpdateKubeconfigOptions writes exec-based agent contexts.
+type UpdateKubeconfigOptions struct {
+	deps                 *Deps
+	Kubeconfig           string
+	GitLabURL            string
+	Agents               []string
+	Project              string
+	KASURL               string
+	CertificateAuthority string
+	UseContext           string
+
+	set      *kubeconfig.Set
+	agentIDs []int64
+	ca       *kas.CABundle
+	inJob    bool
+	jobToken string
+}
+
+func newUpdateKubeconfigCommand(d *Deps) *cobra.Command {
+	o := &UpdateKubeconfigOptions{deps: d}
+	c := &cobra.Command{
+		Use:   "update-kubeconfig",
+		Short: "Write agent contexts whose credentials kubectl-gitlab mints on demand (no secret in the file)",
+		Long: `Write a context per agent, whose user runs "kubectl-gitlab get-token --agent-id N"
+(an exec entry: interactiveMode Never, resolved through PATH, no secret in it).
+
+In a GitLab CI job (CI_JOB_TOKEN and CI_API_V4_URL set) it writes one context per
+agent the job may use (GET /api/v4/job/allowed_agents), keeping the names GitLab
+gave them and replacing the pasted job token. On a workstation, pass --agent ID
+or --project PATH (all its agents) with --gitlab-url.
+
+The KAS URL comes from GET /api/v4/metadata, else is derived from the GitLab URL;
+--kas-url overrides.`,
+		Example: `  # in a CI job: every allowed agent, then switch to one
+  kubectl gitlab update-kubeconfig --use-context path/to/agent/project:agent-name
+  # on a workstation: all agents of a project
+  kubectl gitlab update-kubeconfig --gitlab-url https://gitlab.example.com --project group/agents
+  # one agent by ID, with a self-signed KAS
+  kubectl gitlab update-kubeconfig --gitlab-url https://gitlab.example.com --agent 1234 --certificate-authority kas-ca.pem`,
+		Args: cobra.NoArgs,
+		RunE: runE(func([]string) error {
+			if err := o.Complete(); err != nil {
+				return err
+			}
+			return o.Run(context.Background())
+		}),
+	}
+	c.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+	c.Flags().StringVar(&o.GitLabURL, "gitlab-url", "", "the GitLab instance (default in a job: $CI_API_V4_URL)")
+	c.Flags().StringSliceVar(&o.Agents, "agent", nil, "agent ID to write a context for (repeatable; in a job, limits to these)")
+	c.Flags().StringVar(&o.Project, "project", "", "write contexts for every agent of this project (path or ID)")
+	c.Flags().StringVar(&o.KASURL, "kas-url", "", "the k8s-proxy URL, if GitLab's metadata does not tell it")
+	c.Flags().StringVar(&o.CertificateAuthority, "certificate-authority", "", "PEM file of the CA that signed KAS's certificate (default: $KAS_CERTIFICATE)")
+	c.Flags().StringVar(&o.UseContext, "use-context", "", "switch to this context afterwards (full or agent name)")
+	return c
+}
+
+// Complete checks every input before any network call or write.
+func (o *UpdateKubeconfigOptions) Complete() error {
+	for _, a := range o.Agents {
+		id, err := credential.ParseAgentID(a)
+		if err != nil {
+			return badInput("pass agent IDs as numbers: --agent 1234", "--agent: %v", err)
+		}
+		o.agentIDs = append(o.agentIDs, id)
+	}
+	jobURL, jobToken, inJob := o.deps.jobGitLab()
+	o.inJob = inJob && o.Project == ""
+	o.jobToken = jobToken
+	if o.GitLabURL == "" && o.inJob {
+		o.GitLabURL = jobURL
+	}
+	switch {
+	case o.inJob:
+	case o.Project == "" && len(o.agentIDs) == 0:
+		return badInput("on a workstation pass --agent ID or --project PATH, with --gitlab-url; in a CI job CI_JOB_TOKEN and CI_API_V4_URL are set for you",
+			"no agents to write: not in a GitLab CI job, and neither --agent nor --project given")
+	case o.GitLabURL == "":
+		return badInput("pass --gitlab-url https://gitlab.example.com", "which GitLab? --gitlab-url is needed outside a CI job")
+	}
+	if _, err := gitlab.ParseBaseURL(o.GitLabURL); err != nil {
+		return badInput("pass --gitlab-url https://gitlab.example.com", "%v", err)
+	}
+	if o.KASURL != "" {
+		if u, err := gitlab.ParseBaseURL(o.KASURL); err != nil || u.Scheme != "https" {
+			return badInput("pass the https URL of KAS's k8s-proxy, e.g. https://kas.gitlab.example.com/k8s-proxy/", "--kas-url %q is not an https URL", o.KASURL)
+		}
+	}
+	var err error
+	if o.ca, err = loadCA(o.deps, o.CertificateAuthority); err != nil {
+		return err
+	}
+	o.set, err = kubeconfig.Load(o.deps.kubeconfigPaths(o.Kubeconfig))
+	return err
+}
+
+// loadCA reads --certificate-authority, else $KAS_CERTIFICATE.
+func loadCA(d *Deps, flag string) (*kas.CABundle, error) {
+	if flag != "" {
+		return kas.LoadCAFile(flag)
+	}
+	if v, ok := d.LookupEnv("KAS_CERTIFICATE"); ok {
+		return kas.LoadCAValue("KAS_CERTIFICATE", v)
+	}
+	return nil, nil
+}
+
+// Run asks GitLab for the agents, writes their contexts, and switches if
+// asked to. Nothing is written when a GitLab call fails.
+func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
+	auth := gitlab.JobToken(o.jobToken)
+	if !o.inJob {
+		auth = gitlab.PrivateToken(o.deps.Getenv("GITLAB_TOKEN"))
+	}
+	client, err := o.deps.gitlabClient(o.GitLabURL, auth, o.ca)
+	if err != nil {
+		return err
+	}
+	var contexts []agentContext
+	if o.inJob {
+		allowed, err := client.AllowedAgents(ctx)
+		if err != nil {
+			return gitlabFailure(err)
+		}
+		agents := allowed.Agents
+		if len(o.agentIDs) > 0 {
+			agents = slices.DeleteFunc(slices.Clone(agents), func(a gitlab.AllowedAgent) bool { return !slices.Contains(o.agentIDs, a.ID) })
+			if len(agents) < len(o.agentIDs) {
+				return failed("the agent's config.yaml must share it with this project (ci_access), for this environment and branch", "this job may not use every agent in --agent %s; it may use: %s", strings.Join(o.Agents, ","), allowedIDs(allowed.Agents))
+			}
+		}
+		if len(agents) == 0 {
+			return failed("share an agent with this project: ci_access in the agent's .gitlab/agents/<name>/config.yaml", "GitLab allows this job no agent")
+		}
+		contexts = jobAgentContexts(o.set, agents)
+		if len(o.agentIDs) == 0 {
+			contexts = append(contexts, tokenContextsNotIn(o.set, agents)...)
+		}
+	} else {
+		if contexts, err = o.workstationContexts(ctx, client); err != nil {
+			return err
+		}
+	}
+	kasURL := o.KASURL
+	if kasURL == "" {
+		fallback := ""
+		if existing, ok := jobContextFor(o.set, contexts[0].AgentID); ok {
+			fallback = existing.Server
+		}
+		if kasURL, err = resolveKASURL(ctx, client, fallback); err != nil {
+			return err
+		}
+	}
+	w := agentWrite{Contexts: contexts, KASURL: kasURL, CA: o.ca}
+	if !o.inJob {
+		w.GitLabURL = client.BaseURL().String()
+	}
+	if err := w.write(o.set); err != nil {
+		return err
+	}
+	out := o.deps.IO.Out
+	for _, c := range contexts {
+		fmt.Fprintf(out, "Context %s: exec %s get-token --agent-id=%d\n", describeAgentContext(c), pluginCommand, c.AgentID)
+	}
+	fmt.Fprintf(out, "KAS: %s\n", kasURL)
+	if !o.deps.onPath(pluginCommand) {
+		fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s is not on PATH, so kubectl will not find it; install it with kubectl krew install gitlab\n", pluginCommand)
+	}
+	if o.UseContext == "" {
+		return nil
+	}
+	return o.switchTo(o.UseContext)
+}
+
+// workstationContexts plans contexts for --project and/or --agent.
+func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, client *gitlab.Client) ([]agentContext, error) {
+	host := client.BaseURL().Host
+	cluster := host
+	var contexts []agentContext
+	if o.Project != "" {
+		if o.deps.Getenv("GITLAB_TOKEN") == "" {
+			return nil, badInput("set GITLAB_TOKEN to a personal access token with the read_api scope, or pass --agent ID", "--project needs a token to list the project's agents")
+		}
+		agents, err := client.ProjectAgents(ctx, o.Project)
+		if err != nil {
+			return nil, gitlabFailure(err)
+		}
+		for _, a := range agents {
+			if len(o.agentIDs) > 0 && !slices.Contains(o.agentIDs, a.ID) {
+				continue
+			}
+			contexts = append(contexts, agentContext{AgentID: a.ID, Context: a.ConfigProject.PathWithNamespace + ":" + a.Name,
+				User: "gitlab-agent:" + host + ":" + strconv.FormatInt(a.ID, 10), Cluster: cluster})
+		}
+		if len(contexts) == 0 {
+			return nil, failed("check the project path, or create an agent in it", "project %s has no agents to write", o.Project)
+		}
+		return contexts, nil
+	}
+	for _, id := range o.agentIDs {
+		contexts = append(contexts, agentContext{AgentID: id, Context: host + ":agent-" + strconv.FormatInt(id, 10),
+			User: "gitlab-agent:" + host + ":" + strconv.FormatInt(id, 10), Cluster: cluster})
+	}
+	return contexts, nil
+}
+
+func (o *UpdateKubeconfigOptions) switchTo(name string) error {
+	set, err := kubeconfig.Load(o.set.Paths)
+	if err != nil {
+		return err
+	}
+	u := &UseContextOptions{deps: o.deps, set: set}
+	resolved, err := u.byName(name, "--use-context")
+	if err != nil {
+		return err
+	}
+	file := set.CurrentContextFile()
+	if _, err := kubeconfig.Update(file, func(d *kubeconfig.Document) error { return d.SetCurrentContext(resolved) }); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.deps.IO.Out, "Switched to context %q.\n", resolved)
+	return nil
+}
+
+func allowedIDs(agents []gitlab.AllowedAgent) string {
+	var ids []string
+	for _, a := range agents {
+		ids = append(ids, strconv.FormatInt(a.ID, 10))
+	}
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
+}

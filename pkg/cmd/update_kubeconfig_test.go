@@ -1,0 +1,227 @@
+package cmd
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/tools/clientcmd"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testkas"
+)
+
+func jobServer(t *testing.T, metadata string) *testkas.Server {
+	return testkas.Start(t, testkas.Config{
+		Metadata: metadata,
+		Agents: []testkas.Agent{
+			{ID: 1234, Name: "prod", ConfigProjectID: 77, ConfigProjectPath: "group/agents"},
+			{ID: 5678, Name: "staging", ConfigProjectID: 78, ConfigProjectPath: "group/sub/infra", DefaultNamespace: "apps"},
+			{ID: 42, Name: "shared", ConfigProjectID: 79, ConfigProjectPath: "other-group/cluster-management", DefaultNamespace: "team-a"},
+			{ID: 91, Name: "infra", ConfigProjectID: 80, ConfigProjectPath: "other/cluster-management", DefaultNamespace: "team-a"},
+		},
+		Jobs: []testkas.Job{{Token: jobToken, ID: 4242, ProjectID: 150, AllowedAgents: []int64{1234, 5678, 42, 91}}},
+		PATs: []testkas.PAT{{Token: "glpat-workstationSecret", ID: 9, Username: "alice", Scopes: []string{"k8s_proxy", "read_api"}, Agents: []int64{1234}}},
+	})
+}
+
+// inJob sets the variables GitLab gives a CI job.
+func (h *harness) inJob(kas *testkas.Server) {
+	h.env["CI_JOB_TOKEN"] = jobToken
+	h.env["CI_API_V4_URL"] = kas.URL + "/api/v4"
+	h.env["CI_SERVER_URL"] = kas.URL
+}
+
+func (h *harness) withKAS(kas *testkas.Server) *harness {
+	h.transport = kas.Client().Transport
+	return h
+}
+
+// assertNoSecretInFiles greps every byte of every file under dir.
+func assertNoSecretInFiles(t *testing.T, dir string, secrets ...string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		data, _ := os.ReadFile(path)
+		for _, s := range secrets {
+			if strings.Contains(string(data), s) {
+				t.Errorf("%s contains a secret", path)
+			}
+		}
+		return nil
+	})
+}
+
+func TestUpdateKubeconfigInJob(t *testing.T) {
+	kas := jobServer(t, testkas.MetadataK8sProxyURL)
+	h := newHarness(t).withKAS(kas)
+	h.inJob(kas)
+	path := h.kubeconfig("job-default-namespace.yaml", kas.URL+"/k8s-proxy")
+	h.env["KUBECONFIG"] = path
+
+	r := h.run("update-kubeconfig", "--use-context", "prod")
+	r.expect(t, 0, "group/agents:prod (agent 1234, namespace apps)", "group/sub/infra:agent-5678 (agent 5678, namespace apps)",
+		"other-group/cluster-management:shared", `Switched to context "group/agents:prod"`)
+	assertNoSecretInFiles(t, h.dir, jobToken)
+
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.CurrentContext != "group/agents:prod" || len(cfg.Contexts) != 4 {
+		t.Fatalf("contexts: %v, current %q", cfg.Contexts, cfg.CurrentContext)
+	}
+	// GitLab's names are kept; the agent it did not render gets <project>:agent-<id>.
+	for name, agent := range map[string]string{"group/agents:prod": "agent:1234", "other-group/cluster-management:shared": "agent:42", "group/sub/infra:agent-5678": "agent:5678"} {
+		c := cfg.Contexts[name]
+		if c == nil || c.AuthInfo != agent {
+			t.Errorf("context %s = %+v", name, c)
+		}
+	}
+	u := cfg.AuthInfos["agent:1234"]
+	if u.Token != "" || u.Exec == nil || u.Exec.Command != "kubectl-gitlab" || u.Exec.APIVersion != "client.authentication.k8s.io/v1" ||
+		u.Exec.InteractiveMode != "Never" || strings.Join(u.Exec.Args, " ") != "get-token --agent-id=1234" || u.Exec.InstallHint == "" || len(u.Exec.Env) != 0 {
+		t.Errorf("exec entry = %+v", u.Exec)
+	}
+	if cfg.Clusters["gitlab"].Server != strings.TrimSuffix(kas.K8sProxyURL, "/") {
+		t.Errorf("server = %q", cfg.Clusters["gitlab"].Server)
+	}
+
+	gc := h.run("get-contexts")
+	gc.expect(t, 0, "group/agents:prod", "exec")
+	if strings.Contains(gc.stdout, "ci-token") {
+		t.Errorf("a context still carries the job token:\n%s", gc.stdout)
+	}
+	// Running it again changes nothing.
+	before := mustRead(t, path)
+	h.run("update-kubeconfig").expect(t, 0)
+	if mustRead(t, path) != before {
+		t.Errorf("a second run changed the file")
+	}
+}
+
+func TestUpdateKubeconfigKASURL(t *testing.T) {
+	cases := []struct {
+		name, metadata string
+		want           func(kas *testkas.Server) string
+		code           int
+		stderr         string
+	}{
+		{"externalK8sProxyUrl", testkas.MetadataK8sProxyURL, func(k *testkas.Server) string { return k.URL + "/k8s-proxy" }, 0, ""},
+		{"only externalUrl", testkas.MetadataLegacy, func(k *testkas.Server) string { return k.URL + "/-/kubernetes-agent/k8s-proxy" }, 0, ""},
+		{"KAS disabled", testkas.MetadataKASDisabled, nil, 1, "agent server (KAS) is disabled"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			kas := jobServer(t, c.metadata)
+			h := newHarness(t).withKAS(kas)
+			h.inJob(kas)
+			path := filepath.Join(h.dir, "config")
+			h.env["KUBECONFIG"] = path
+			r := h.run("update-kubeconfig", "--agent", "1234")
+			if c.code != 0 {
+				r.expectErr(t, c.code, c.stderr)
+				if _, err := os.Stat(path); err == nil {
+					t.Errorf("a kubeconfig was written")
+				}
+				return
+			}
+			r.expect(t, 0)
+			cfg, err := clientcmd.LoadFromFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cfg.Clusters["gitlab"].Server; got != c.want(kas) {
+				t.Errorf("server = %s, want %s", got, c.want(kas))
+			}
+			if info, _ := os.Stat(path); info.Mode().Perm() != 0o600 {
+				t.Errorf("new kubeconfig has mode %v", info.Mode().Perm())
+			}
+		})
+	}
+}
+
+func TestUpdateKubeconfigRetriesAndRefuses(t *testing.T) {
+	t.Run("503 twice then 200", func(t *testing.T) {
+		kas := jobServer(t, "")
+		h := newHarness(t).withKAS(kas)
+		h.inJob(kas)
+		h.env["KUBECONFIG"] = filepath.Join(h.dir, "config")
+		kas.Fail("/api/v4/job/allowed_agents", 503, 503)
+		h.run("update-kubeconfig").expect(t, 0, "group/agents:agent-1234")
+	})
+	t.Run("401", func(t *testing.T) {
+		kas := jobServer(t, "")
+		h := newHarness(t).withKAS(kas)
+		h.inJob(kas)
+		h.env["CI_JOB_TOKEN"] = "glcbt-64_expiredJobToken"
+		path := h.kubeconfig("job-agents.yaml", kas.URL+"/k8s-proxy")
+		h.env["KUBECONFIG"] = path
+		before := mustRead(t, path)
+		r := h.run("update-kubeconfig")
+		r.expectErr(t, 1, "GET /api/v4/job/allowed_agents: 401 Unauthorized", "CI_JOB_TOKEN is valid only while the job runs")
+		if strings.Contains(r.stderr, "expiredJobToken") {
+			t.Errorf("the token reached stderr")
+		}
+		if mustRead(t, path) != before {
+			t.Errorf("the kubeconfig changed")
+		}
+	})
+	t.Run("agent not allowed", func(t *testing.T) {
+		kas := jobServer(t, "")
+		h := newHarness(t).withKAS(kas)
+		h.inJob(kas)
+		h.env["KUBECONFIG"] = filepath.Join(h.dir, "config")
+		h.run("update-kubeconfig", "--agent", "777").expectErr(t, 1, "may not use every agent", "1234, 5678, 42, 91")
+	})
+}
+
+func TestUpdateKubeconfigWorkstation(t *testing.T) {
+	kas := jobServer(t, "")
+	h := newHarness(t).withKAS(kas)
+	h.env["GITLAB_TOKEN"] = "glpat-workstationSecret"
+	path := filepath.Join(h.dir, "home", ".kube", "config")
+	r := h.run("update-kubeconfig", "--gitlab-url", kas.URL, "--project", "group/agents", "--use-context", "prod")
+	r.expect(t, 0, "group/agents:prod (agent 1234)")
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatalf("~/.kube/config not written: %v", err)
+	}
+	u := cfg.AuthInfos[cfg.Contexts["group/agents:prod"].AuthInfo]
+	if u.Exec == nil || strings.Join(u.Exec.Args, " ") != "get-token --agent-id=1234 --gitlab-url="+kas.URL {
+		t.Errorf("exec = %+v", u.Exec)
+	}
+	assertNoSecretInFiles(t, h.dir, "glpat-workstationSecret")
+
+	h2 := newHarness(t).withKAS(kas)
+	h2.run("update-kubeconfig", "--gitlab-url", kas.URL, "--agent", "1234").expect(t, 0, "127.0.0.1")
+	h2.run("update-kubeconfig", "--agent", "1234").expectErr(t, 2, "--gitlab-url")
+	h2.run("update-kubeconfig", "--gitlab-url", kas.URL).expectErr(t, 2, "--agent ID or --project PATH")
+	h2.run("update-kubeconfig", "--gitlab-url", kas.URL, "--project", "group/agents").expectErr(t, 2, "GITLAB_TOKEN")
+}
+
+// TestUseContextCreatesMissingAgentContext: the four "kubectl config"
+// lines of GitLab's docs (gitlab-deploy in the way, agent context wanted)
+// become one command.
+func TestUseContextCreatesMissingAgentContext(t *testing.T) {
+	kas := jobServer(t, "")
+	h := newHarness(t).withKAS(kas)
+	h.inJob(kas)
+	path := h.kubeconfig("job-gitlab-deploy.yaml", kas.URL+"/k8s-proxy")
+	h.env["KUBECONFIG"] = path
+	h.env["KAS_CERTIFICATE"] = kas.CAFile
+	r := h.run("use-context", "--agent-id", "91")
+	r.expect(t, 0, "Created context other/cluster-management:agent-91", `Switched to context "other/cluster-management:agent-91" (agent 91)`, "Embedded the CA bundle")
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := cfg.Contexts["other/cluster-management:agent-91"]
+	if cfg.CurrentContext != "other/cluster-management:agent-91" || c == nil || c.Namespace != "team-a" || cfg.AuthInfos[c.AuthInfo].Exec == nil {
+		t.Errorf("context = %+v, current %q", c, cfg.CurrentContext)
+	}
+	h.run("use-context", "--agent-id", "4444").expectErr(t, 1, "may not use agent 4444")
+}

@@ -1,0 +1,113 @@
+package credential
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/pkg/apis/clientauthentication"
+	"k8s.io/client-go/pkg/apis/clientauthentication/install"
+)
+
+// decodeWithClientGo is the oracle: kubectl decodes our reply with this
+// scheme, in the apiVersion it asked for.
+func decodeWithClientGo(t *testing.T, data []byte, apiVersion string) *clientauthentication.ExecCredential {
+	t.Helper()
+	scheme := runtime.NewScheme()
+	install.Install(scheme)
+	codecs := serializer.NewCodecFactory(scheme, serializer.EnableStrict)
+	obj, gvk, err := codecs.UniversalDecoder().Decode(data, nil, nil)
+	if err != nil {
+		t.Fatalf("client-go cannot decode %s: %v", data, err)
+	}
+	if gvk.GroupVersion().String() != apiVersion || gvk.Kind != "ExecCredential" {
+		t.Fatalf("decoded %v, want %s ExecCredential", gvk, apiVersion)
+	}
+	return obj.(*clientauthentication.ExecCredential)
+}
+
+func TestExecCredentialDecodesInClientGo(t *testing.T) {
+	expires := time.Date(2026, 12, 24, 0, 0, 0, 0, time.UTC)
+	for _, v := range []string{V1, V1beta1} {
+		for _, exp := range []time.Time{{}, expires} {
+			data, err := Credential{Token: "pat:12:glpat-x:y", Expires: exp}.ExecCredential(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cred := decodeWithClientGo(t, data, v)
+			if cred.Status == nil || cred.Status.Token != "pat:12:glpat-x:y" {
+				t.Fatalf("status = %+v", cred.Status)
+			}
+			got := cred.Status.ExpirationTimestamp
+			if exp.IsZero() != (got == nil) || (got != nil && !got.Time.Equal(exp)) {
+				t.Errorf("expiry = %v, want %v", got, exp)
+			}
+		}
+	}
+}
+
+func TestParseExecInfo(t *testing.T) {
+	cases := []struct {
+		env     string
+		want    string
+		server  string
+		wantErr string
+	}{
+		{env: "", want: V1},
+		{env: `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`, want: V1},
+		{env: `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","spec":{"interactive":true}}`, want: V1beta1},
+		{env: `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"cluster":{"server":"https://kas/k8s-proxy"}}}`, want: V1, server: "https://kas/k8s-proxy"},
+		{env: `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1alpha1"}`, wantErr: "v1alpha1\" is not supported"},
+		{env: `{"kind":"ExecCredential"}`, wantErr: "has no apiVersion"},
+		{env: `{"kind":"Pod","apiVersion":"v1"}`, wantErr: "kind is \"Pod\""},
+		{env: `{not json`, wantErr: "not valid JSON"},
+	}
+	for _, c := range cases {
+		info, err := ParseExecInfo(c.env)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+				t.Errorf("%s: error %v, want %q", c.env, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || info.APIVersion != c.want || info.Server != c.server {
+			t.Errorf("%s: %+v %v", c.env, info, err)
+		}
+	}
+}
+
+func TestParseToken(t *testing.T) {
+	cases := []struct {
+		in     string
+		kind   Kind
+		id     int64
+		secret string
+		ok     bool
+	}{
+		{"ci:1234:glcbt-64_abc", KindCI, 1234, "glcbt-64_abc", true},
+		{"pat:7:glpat-a:b:c", KindPAT, 7, "glpat-a:b:c", true},
+		{"ci:0:x", "", 0, "", false},
+		{"ci:-1:x", "", 0, "", false},
+		{"ci:+1:x", "", 0, "", false},
+		{"ci:12:", "", 0, "", false},
+		{"ci:12", "", 0, "", false},
+		{"oauth:12:x", "", 0, "", false},
+		{"eyJhbGciOi.x.y", "", 0, "", false},
+		{"", "", 0, "", false},
+	}
+	for _, c := range cases {
+		tok, err := ParseToken(c.in)
+		if (err == nil) != c.ok {
+			t.Errorf("%q: err = %v", c.in, err)
+			continue
+		}
+		if c.ok && (tok.Kind != c.kind || tok.AgentID != c.id || tok.Secret != c.secret || tok.String() != c.in) {
+			t.Errorf("%q: %+v", c.in, tok)
+		}
+		if err != nil && c.in != "" && strings.Contains(err.Error(), strings.SplitN(c.in, ":", 3)[len(strings.SplitN(c.in, ":", 3))-1]) && len(c.in) > 8 {
+			t.Errorf("%q: error quotes the secret: %v", c.in, err)
+		}
+	}
+}

@@ -1,0 +1,280 @@
+// Package gitlab makes the few GitLab REST calls the plugin needs: instance
+// metadata, the agents a job may use, a project's agents, and a personal
+// access token's own details. Requests are retried with backoff on 429, 5xx
+// and connection errors, and errors name the endpoint and status, never the
+// token.
+package gitlab
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/version"
+)
+
+// Auth is how a request proves who sends it.
+type Auth struct {
+	header string
+	secret string
+}
+
+// JobToken authenticates as a CI job (header JOB-TOKEN).
+func JobToken(token string) Auth { return Auth{header: "JOB-TOKEN", secret: token} }
+
+// PrivateToken authenticates with a personal access token (PRIVATE-TOKEN).
+func PrivateToken(token string) Auth { return Auth{header: "PRIVATE-TOKEN", secret: token} }
+
+// Client talks to one GitLab instance.
+type Client struct {
+	baseURL *url.URL // e.g. https://gitlab.example.com or https://example.com/gitlab
+	auth    Auth
+	http    *http.Client
+	// Attempts bounds tries per request (default 4).
+	Attempts int
+	// Backoff is the wait before retry n (1-based); default exponential
+	// from 250 ms with jitter, capped at 4 s.
+	Backoff func(n int) time.Duration
+	// Sleep waits; tests replace it.
+	Sleep func(context.Context, time.Duration) error
+}
+
+// DefaultTimeout bounds each HTTP request.
+const DefaultTimeout = 15 * time.Second
+
+// NewClient makes a client for the GitLab at baseURL. transport may be nil.
+func NewClient(baseURL string, auth Auth, transport http.RoundTripper) (*Client, error) {
+	u, err := ParseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{
+		baseURL:  u,
+		auth:     auth,
+		http:     &http.Client{Transport: transport, Timeout: DefaultTimeout},
+		Attempts: 4,
+		Backoff:  defaultBackoff,
+		Sleep:    sleep,
+	}, nil
+}
+
+// ParseBaseURL checks a GitLab URL and strips a trailing /api/v4 (as in
+// $CI_API_V4_URL) and slashes.
+func ParseBaseURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return nil, fmt.Errorf("GitLab URL %q is not an http(s) URL like https://gitlab.example.com", raw)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("GitLab URL must not carry credentials; pass the token separately")
+	}
+	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/api/v4")
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawQuery, u.Fragment = "", ""
+	return u, nil
+}
+
+// BaseURL is the instance's URL without /api/v4.
+func (c *Client) BaseURL() *url.URL { u := *c.baseURL; return &u }
+
+func defaultBackoff(n int) time.Duration {
+	d := 250 * time.Millisecond << (n - 1)
+	d = min(d, 4*time.Second)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// APIError is a GitLab answer other than success.
+type APIError struct {
+	Method   string
+	Endpoint string // the path, e.g. /api/v4/job/allowed_agents
+	Status   int
+	Message  string // from the body, with the secret scrubbed
+}
+
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("%s %s: %d %s", e.Method, e.Endpoint, e.Status, http.StatusText(e.Status))
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}
+
+// NetworkError is a request that got no HTTP answer.
+type NetworkError struct {
+	Method   string
+	Endpoint string
+	Err      error
+}
+
+func (e *NetworkError) Error() string {
+	return fmt.Sprintf("%s %s: %v", e.Method, e.Endpoint, e.Err)
+}
+
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// get fetches path (below /api/v4) into out.
+func (c *Client) get(ctx context.Context, path string, out any) error {
+	return c.do(ctx, http.MethodGet, path, out)
+}
+
+func (c *Client) do(ctx context.Context, method, path string, out any) error {
+	u := c.BaseURL()
+	endpoint := "/api/v4" + path
+	rawPath := strings.TrimRight(u.EscapedPath(), "/") + endpoint
+	u.RawPath = rawPath
+	u.Path, _ = url.PathUnescape(rawPath)
+	var lastErr error
+	for attempt := 1; attempt <= max(c.Attempts, 1); attempt++ {
+		if attempt > 1 {
+			wait := c.Backoff(attempt - 1)
+			if ra := retryAfter(lastErr); ra > 0 {
+				wait = min(ra, 10*time.Second)
+			}
+			if err := c.Sleep(ctx, wait); err != nil {
+				return lastErr
+			}
+		}
+		retry, err := c.once(ctx, method, u.String(), endpoint, out)
+		if err == nil {
+			return nil
+		}
+		lastErr = err
+		if !retry || ctx.Err() != nil {
+			break
+		}
+	}
+	return lastErr
+}
+
+type retryAfterError struct {
+	*APIError
+	after time.Duration
+}
+
+func (e *retryAfterError) Unwrap() error { return e.APIError }
+
+func retryAfter(err error) time.Duration {
+	var ra *retryAfterError
+	if errors.As(err, &ra) {
+		return ra.after
+	}
+	return 0
+}
+
+// once makes one request; retry says whether another try may help.
+func (c *Client) once(ctx context.Context, method, rawURL, endpoint string, out any) (retry bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, nil)
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "kubectl-gitlab/"+version.String())
+	if c.auth.secret != "" {
+		req.Header.Set(c.auth.header, c.auth.secret)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return isTransient(err), &NetworkError{Method: method, Endpoint: endpoint, Err: c.scrubErr(err)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return true, &NetworkError{Method: method, Endpoint: endpoint, Err: c.scrubErr(err)}
+	}
+	if resp.StatusCode/100 != 2 {
+		apiErr := &APIError{Method: method, Endpoint: endpoint, Status: resp.StatusCode, Message: c.scrub(errorMessage(body))}
+		transient := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
+		if s, convErr := strconv.Atoi(resp.Header.Get("Retry-After")); convErr == nil && transient {
+			return true, &retryAfterError{APIError: apiErr, after: time.Duration(s) * time.Second}
+		}
+		return transient, apiErr
+	}
+	if out == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return false, &APIError{Method: method, Endpoint: endpoint, Status: resp.StatusCode, Message: "the answer is not the expected JSON: " + err.Error()}
+	}
+	return false, nil
+}
+
+// isTransient: connection refused or reset, timeouts, EOF. TLS
+// verification failures are not: retrying will not fix trust.
+func isTransient(err error) bool {
+	var verifyErr *tls.CertificateVerificationError
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	if errors.As(err, &verifyErr) || errors.As(err, &unknownAuthority) || errors.As(err, &hostname) {
+		return false
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// errorMessage pulls GitLab's message out of an error body.
+func errorMessage(body []byte) string {
+	var e struct {
+		Message          any    `json:"message"`
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+	}
+	if json.Unmarshal(body, &e) == nil {
+		switch {
+		case e.ErrorDescription != "":
+			return e.ErrorDescription
+		case e.Message != nil:
+			if s, ok := e.Message.(string); ok {
+				return s
+			}
+			b, _ := json.Marshal(e.Message)
+			return string(b)
+		case e.Error != "":
+			return e.Error
+		}
+	}
+	text := strings.TrimSpace(string(body))
+	if len(text) > 200 || strings.HasPrefix(text, "<") {
+		return "" // an HTML error page says nothing useful
+	}
+	return text
+}
+
+// scrub removes the secret from text that came back from the network.
+func (c *Client) scrub(s string) string {
+	if c.auth.secret == "" {
+		return s
+	}
+	return strings.ReplaceAll(s, c.auth.secret, "[REDACTED]")
+}
+
+func (c *Client) scrubErr(err error) error {
+	msg := c.scrub(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return errors.New(msg)
+}

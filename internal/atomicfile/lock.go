@@ -10,7 +10,6 @@ import (
 	"io/fs"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -48,7 +47,7 @@ func Acquire(file string, timeout time.Duration) (*Lock, error) {
 			return l, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w %s after %s: another kubectl or kubectl-gitlab is writing %s; if none is running, delete the lock file", ErrLockTimeout, path, timeout, file)
+			return nil, fmt.Errorf("%w %s after %s: another kubectl or kubectl-gitlab is writing %s; try again when it has finished (if none is running, delete the lock file)", ErrLockTimeout, path, timeout, file)
 		}
 		time.Sleep(wait)
 		wait = min(wait*2, 50*time.Millisecond)
@@ -61,7 +60,7 @@ func try(path string) (*Lock, error) {
 	if err == nil {
 		// New lock file: flock it before writing the marker, so that a
 		// waiter that sees it empty and unflocked treats it as young.
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		if err := lockFile(f, true); err != nil {
 			f.Close()
 			os.Remove(path)
 			return nil, fmt.Errorf("lock %s: %w", path, err)
@@ -82,7 +81,7 @@ func try(path string) (*Lock, error) {
 	case err != nil:
 		return nil, fmt.Errorf("cannot open lock file %s: %w", path, errors.Unwrap(err))
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f, false); err != nil {
 		f.Close()
 		return nil, nil // a live kubectl-gitlab holds it
 	}
@@ -135,13 +134,13 @@ func removeIfStaleKubectlLock(path string) error {
 	return nil
 }
 
-// Release removes the lock file while still holding its flock, so that
-// nobody can take over a file that is about to vanish, then closes it.
+// Release removes the lock file and closes it. On Unix the file is removed
+// while its flock is still held, so nobody can take over a file that is
+// about to vanish; waiters that opened it see it gone and try again.
 func (l *Lock) Release() {
 	if l == nil || l.f == nil {
 		return
 	}
-	os.Remove(l.path)
-	l.f.Close()
+	releaseAndRemove(l.f, l.path)
 	l.f = nil
 }

@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
 )
 
 // tempInfix marks our temp files, so that a later writer holding the lock
@@ -35,7 +33,7 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 		mode = info.Mode().Perm()
 		// Renaming over a read-only file would succeed; respect the mode
 		// as a plain write would.
-		if err := unix.Access(target, unix.W_OK); err != nil {
+		if err := writable(target); err != nil {
 			return fmt.Errorf("cannot write %s: %w", path, err)
 		}
 	}

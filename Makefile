@@ -6,18 +6,36 @@ PKG     := gitlab.com/kubectl-gitlab/kubectl-gitlab
 LDFLAGS := -s -w -X $(PKG)/pkg/version.Version=$(VERSION) -X $(PKG)/pkg/version.Commit=$(COMMIT)
 BIN     := bin/kubectl-gitlab
 
-.PHONY: all build test test-go demo bench lint clean
+.PHONY: all build test test-apiserver-binaries test-go test-keyring fuzz demo bench lint clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kubectl-gitlab
 
-## test: lint, then every test (unit, in-process integration, e2e through real kubectl)
-test: lint test-go
+## test: lint, then every test: unit, in-process integration, e2e through
+## real kubectl, a real kube-apiserver, a real Secret Service; then fuzzing
+test: lint test-apiserver-binaries test-go test-keyring fuzz
+
+# kube-apiserver and etcd build from the module proxy (minutes when cold);
+# build them first, alone, so no test waits on them under a timeout.
+test-apiserver-binaries:
+	$(GO) test -count=1 -timeout 30m -run '^TestBinaries$$' ./internal/testapiserver/
 
 test-go:
-	$(GO) test -count=1 -timeout 30m ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+# The real-keyring tests run in a private D-Bus session with an unlocked
+# gnome-keyring (the script installs the Debian packages when missing).
+test-keyring:
+	hack/keyring/with-secret-service.sh $(GO) test -tags secretservice -count=1 ./pkg/tokenstore/ ./internal/testkeyring/
+
+fuzz:
+	FUZZTIME=$${FUZZTIME:-5s} hack/fuzz.sh
+
+## bench: whole-process times side by side, as ratios (see README, Performance)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $${BENCHTIME:-300x} -count 1 ./test/bench/
 
 ## demo: a loopback GitLab + KAS, a job-like kubeconfig, real kubectl through the plugin
 demo:

@@ -12,6 +12,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
 // Deps are the outside world as the commands see it.
@@ -26,6 +27,8 @@ type Deps struct {
 	// Transport carries HTTP requests to GitLab and KAS; nil means the
 	// default transport.
 	Transport http.RoundTripper
+	// Keyring replaces the OS keyring (tests); nil means the OS keyring.
+	Keyring tokenstore.KeyringBackend
 }
 
 // SystemDeps are the real process's streams, environment and clock.

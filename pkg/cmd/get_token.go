@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
 // GetTokenOptions is the exec credential provider. It runs before every
@@ -14,6 +15,7 @@ type GetTokenOptions struct {
 	AgentID     string
 	TokenSource string
 	GitLabURL   string
+	TokenStore  string
 
 	agentID int64
 	info    credential.ExecInfo
@@ -36,11 +38,13 @@ func newGetTokenCommand(d *Deps) *cobra.Command {
 apiVersion it asked for in KUBERNETES_EXEC_INFO.
 
 In a GitLab CI job (CI_JOB_TOKEN set) the token is ci:<agent-id>:$CI_JOB_TOKEN;
-elsewhere pat:<agent-id>:<personal access token> from $GITLAB_TOKEN.`,
+elsewhere pat:<agent-id>:<personal access token>, from $GITLAB_TOKEN or else the
+token that kubectl gitlab login stored (with its expiry, so kubectl knows when
+to ask again). Neither reads a kubeconfig nor, in a job, calls the network.`,
 		Example: `  # what kubectl runs; by hand it prints a v1 ExecCredential
   kubectl-gitlab get-token --agent-id 1234
-  # a workstation, with a token from GITLAB_TOKEN
-  GITLAB_TOKEN=glpat-… kubectl-gitlab get-token --agent-id 1234 --token-source pat`,
+  # a workstation, with the token kubectl gitlab login stored
+  kubectl-gitlab get-token --agent-id 1234 --gitlab-url https://gitlab.example.com`,
 		Args: cobra.NoArgs,
 		RunE: runE(func([]string) error {
 			if err := o.Complete(); err != nil {
@@ -51,7 +55,8 @@ elsewhere pat:<agent-id>:<personal access token> from $GITLAB_TOKEN.`,
 	}
 	c.Flags().StringVar(&o.AgentID, "agent-id", "", "the agent's numeric ID (required)")
 	c.Flags().StringVar(&o.TokenSource, "token-source", sourceAuto, "where the token comes from: auto (ci inside a job, else pat), ci or pat")
-	c.Flags().StringVar(&o.GitLabURL, "gitlab-url", "", "the GitLab instance whose personal access token to use")
+	c.Flags().StringVar(&o.GitLabURL, "gitlab-url", "", "the GitLab instance whose stored personal access token to use (default: the only one stored)")
+	c.Flags().StringVar(&o.TokenStore, "token-store", tokenstore.KindAuto, tokenStoreUsage)
 	return c
 }
 
@@ -112,11 +117,48 @@ func (o *GetTokenOptions) credential() (credential.Credential, error) {
 	if pat := o.deps.Getenv("GITLAB_TOKEN"); pat != "" {
 		return credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.agentID, Secret: pat}.String()}, nil
 	}
-	login := "kubectl gitlab login"
-	if o.GitLabURL != "" {
-		login += " --gitlab-url " + o.GitLabURL
+	return o.storedCredential()
+}
+
+// storedCredential uses the token that login stored, rotating it first when
+// it may rotate itself and is about to expire.
+func (o *GetTokenOptions) storedCredential() (credential.Credential, error) {
+	store, err := o.deps.tokenStore(o.TokenStore, nil)
+	if err != nil {
+		return credential.Credential{}, err
 	}
-	return credential.Credential{}, failed(
-		"run: "+login+"\n(or set GITLAB_TOKEN to a personal access token with the k8s_proxy scope; in a CI job, CI_JOB_TOKEN is used)",
+	url := o.GitLabURL
+	if url == "" {
+		if url, err = storedGitLabURL(store); err != nil {
+			return credential.Credential{}, err
+		}
+	}
+	login := "kubectl gitlab login"
+	if url != "" {
+		login += " --gitlab-url " + url
+	}
+	missing := failed("run: "+login+"\n(or set GITLAB_TOKEN to a personal access token with the k8s_proxy scope; in a CI job, CI_JOB_TOKEN is used)",
 		"no token for agent %d: not in a GitLab CI job (CI_JOB_TOKEN is not set) and no personal access token found", o.agentID)
+	if url == "" {
+		return credential.Credential{}, missing
+	}
+	entry, err := store.Get(url)
+	switch {
+	case isNotFound(err):
+		return credential.Credential{}, missing
+	case err != nil:
+		return credential.Credential{}, failed("run: "+login+" --token-store file, or set GITLAB_TOKEN", "cannot read the token for %s: %v", url, err)
+	}
+	now := o.deps.Now()
+	if rotationDue(entry, now) {
+		entry = o.deps.rotate(store, url, entry)
+	}
+	cred := credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.agentID, Secret: entry.Token}.String()}
+	if !entry.ExpiresAt.IsZero() {
+		cred.Expires = entry.ExpiresAt.UTCMidnight()
+		if !now.Before(cred.Expires) {
+			return credential.Credential{}, failed("run: "+login, "the personal access token for %s expired on %s", url, entry.ExpiresAt)
+		}
+	}
+	return cred, nil
 }

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/zalando/go-keyring"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
@@ -23,6 +25,54 @@ type harness struct {
 	now  time.Time
 	// transport reaches testkas, trusting its CA.
 	transport http.RoundTripper
+	// keyring stands in for the OS keyring (the real one is tested under
+	// hack/keyring/with-secret-service.sh).
+	keyring *memKeyring
+	// secrets must never reach stdout or stderr.
+	secrets []string
+}
+
+// memKeyring is an in-memory keyring backend.
+type memKeyring struct {
+	mu    sync.Mutex
+	items map[string]string
+	down  error // every call fails with it, as with no Secret Service
+}
+
+func (m *memKeyring) Get(service, user string) (string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.down != nil {
+		return "", m.down
+	}
+	v, ok := m.items[service+"\x00"+user]
+	if !ok {
+		return "", keyring.ErrNotFound
+	}
+	return v, nil
+}
+
+func (m *memKeyring) Set(service, user, secret string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.down != nil {
+		return m.down
+	}
+	m.items[service+"\x00"+user] = secret
+	return nil
+}
+
+func (m *memKeyring) Delete(service, user string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.down != nil {
+		return m.down
+	}
+	if _, ok := m.items[service+"\x00"+user]; !ok {
+		return keyring.ErrNotFound
+	}
+	delete(m.items, service+"\x00"+user)
+	return nil
 }
 
 type result struct {
@@ -33,7 +83,7 @@ type result struct {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	dir := t.TempDir()
-	return &harness{t: t, dir: dir, env: map[string]string{"HOME": filepath.Join(dir, "home")}, now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
+	return &harness{t: t, dir: dir, env: map[string]string{"HOME": filepath.Join(dir, "home")}, now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC), keyring: &memKeyring{items: map[string]string{}}}
 }
 
 func (h *harness) deps(stdin string) *Deps {
@@ -43,17 +93,24 @@ func (h *harness) deps(stdin string) *Deps {
 		Now:       func() time.Time { return h.now },
 		Terminal:  h.term,
 		Transport: h.transport,
+		Keyring:   h.keyring,
 	}
 }
 
 func (h *harness) run(args ...string) result {
 	h.t.Helper()
-	d := h.deps("")
+	return h.runWithStdin("", args...)
+}
+
+func (h *harness) runWithStdin(stdin string, args ...string) result {
+	h.t.Helper()
+	d := h.deps(stdin)
 	code := Main(args, d)
 	r := result{stdout: d.IO.Out.(*bytes.Buffer).String(), stderr: d.IO.ErrOut.(*bytes.Buffer).String(), code: code}
-	for _, secret := range []string{jobToken} {
-		if strings.Contains(r.stdout, secret) || strings.Contains(r.stderr, secret) {
-			h.t.Errorf("kubectl gitlab %s printed the job token:\n%s%s", strings.Join(args, " "), r.stdout, r.stderr)
+	for _, secret := range append([]string{jobToken}, h.secrets...) {
+		// get-token's credential on stdout is the one place a secret belongs.
+		if (strings.Contains(r.stdout, secret) && args[0] != "get-token") || strings.Contains(r.stderr, secret) {
+			h.t.Errorf("kubectl gitlab %s printed a secret:\n%s%s", strings.Join(args, " "), r.stdout, r.stderr)
 		}
 	}
 	return r
@@ -111,10 +168,17 @@ func (r result) expectErr(t *testing.T, code int, stderrHas ...string) {
 	}
 }
 
-// fakeTerminal answers Pick with a fixed choice.
+// fakeTerminal answers Pick with a fixed choice and ReadSecret with secret.
 type fakeTerminal struct {
 	choice  int
 	offered []string
+	secret  string
+	prompts []string
+}
+
+func (f *fakeTerminal) ReadSecret(prompt string) (string, error) {
+	f.prompts = append(f.prompts, prompt)
+	return f.secret, nil
 }
 
 func (f *fakeTerminal) Interactive() bool { return true }

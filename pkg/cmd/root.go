@@ -30,6 +30,9 @@ reach a cluster through the GitLab agent server (KAS).`,
 		newUseContextCommand(d),
 		newGetTokenCommand(d),
 		newUpdateKubeconfigCommand(d),
+		newLoginCommand(d),
+		newLogoutCommand(d),
+		newAccessCommand(d),
 		newVersionCommand(d),
 	)
 	return root

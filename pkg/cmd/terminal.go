@@ -19,6 +19,8 @@ type Terminal interface {
 	Interactive() bool
 	// Pick asks the person to choose one of options and returns its index.
 	Pick(question string, options []string) (int, error)
+	// ReadSecret asks for a secret without echoing it.
+	ReadSecret(prompt string) (string, error)
 }
 
 type ttyTerminal struct {
@@ -34,6 +36,13 @@ func (t ttyTerminal) Interactive() bool {
 
 func (t ttyTerminal) Pick(question string, options []string) (int, error) {
 	return pick(t.in, t.out, question, options)
+}
+
+func (t ttyTerminal) ReadSecret(prompt string) (string, error) {
+	fmt.Fprint(t.out, prompt)
+	b, err := term.ReadPassword(int(t.in.Fd()))
+	fmt.Fprintln(t.out)
+	return strings.TrimSpace(string(b)), err
 }
 
 // pick shows a numbered list and reads a number (or a name) from in.

@@ -13,6 +13,7 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
 // UpdateKubeconfigOptions writes exec-based agent contexts.
@@ -26,11 +27,12 @@ type UpdateKubeconfigOptions struct {
 	CertificateAuthority string
 	UseContext           string
 
-	set      *kubeconfig.Set
-	agentIDs []int64
-	ca       *kas.CABundle
-	inJob    bool
-	jobToken string
+	set       *kubeconfig.Set
+	agentIDs  []int64
+	ca        *kas.CABundle
+	inJob     bool
+	jobToken  string
+	userToken string
 }
 
 func newUpdateKubeconfigCommand(d *Deps) *cobra.Command {
@@ -87,13 +89,21 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 	if o.GitLabURL == "" && o.inJob {
 		o.GitLabURL = jobURL
 	}
+	if o.GitLabURL == "" && !o.inJob {
+		o.GitLabURL = o.deps.Getenv("GITLAB_URL")
+	}
+	if o.GitLabURL == "" && !o.inJob {
+		if store, err := o.deps.tokenStore(tokenstore.KindAuto, nil); err == nil {
+			o.GitLabURL, _ = storedGitLabURL(store)
+		}
+	}
 	switch {
 	case o.inJob:
 	case o.Project == "" && len(o.agentIDs) == 0:
 		return badInput("on a workstation pass --agent ID or --project PATH, with --gitlab-url; in a CI job CI_JOB_TOKEN and CI_API_V4_URL are set for you",
 			"no agents to write: not in a GitLab CI job, and neither --agent nor --project given")
 	case o.GitLabURL == "":
-		return badInput("pass --gitlab-url https://gitlab.example.com", "which GitLab? --gitlab-url is needed outside a CI job")
+		return badInput("pass --gitlab-url https://gitlab.example.com (or log in first: kubectl gitlab login --gitlab-url …)", "which GitLab? --gitlab-url is needed outside a CI job")
 	}
 	if _, err := gitlab.ParseBaseURL(o.GitLabURL); err != nil {
 		return badInput("pass --gitlab-url https://gitlab.example.com", "%v", err)
@@ -127,7 +137,8 @@ func loadCA(d *Deps, flag string) (*kas.CABundle, error) {
 func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 	auth := gitlab.JobToken(o.jobToken)
 	if !o.inJob {
-		auth = gitlab.PrivateToken(o.deps.Getenv("GITLAB_TOKEN"))
+		o.userToken = o.workstationToken()
+		auth = gitlab.PrivateToken(o.userToken)
 	}
 	client, err := o.deps.gitlabClient(o.GitLabURL, auth, o.ca)
 	if err != nil {
@@ -170,7 +181,10 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 	}
 	w := agentWrite{Contexts: contexts, KASURL: kasURL, CA: o.ca}
 	if !o.inJob {
-		w.GitLabURL = client.BaseURL().String()
+		// The exec entry names the instance, so get-token finds its token.
+		if w.GitLabURL, err = tokenstore.NormalizeURL(client.BaseURL().String()); err != nil {
+			return err
+		}
 	}
 	if err := w.write(o.set); err != nil {
 		return err
@@ -195,8 +209,8 @@ func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, clien
 	cluster := host
 	var contexts []agentContext
 	if o.Project != "" {
-		if o.deps.Getenv("GITLAB_TOKEN") == "" {
-			return nil, badInput("set GITLAB_TOKEN to a personal access token with the read_api scope, or pass --agent ID", "--project needs a token to list the project's agents")
+		if o.userToken == "" {
+			return nil, badInput("log in first (kubectl gitlab login), or set GITLAB_TOKEN, to a token with the read_api scope; or pass --agent ID", "--project needs a token to list the project's agents")
 		}
 		agents, err := client.ProjectAgents(ctx, o.Project)
 		if err != nil {
@@ -219,6 +233,26 @@ func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, clien
 			User: "gitlab-agent:" + host + ":" + strconv.FormatInt(id, 10), Cluster: cluster})
 	}
 	return contexts, nil
+}
+
+// workstationToken is $GITLAB_TOKEN, else the token login stored for the
+// instance; empty when there is neither.
+func (o *UpdateKubeconfigOptions) workstationToken() string {
+	if t := o.deps.Getenv("GITLAB_TOKEN"); t != "" {
+		return t
+	}
+	store, err := o.deps.tokenStore(tokenstore.KindAuto, nil)
+	if err != nil {
+		return ""
+	}
+	url, err := tokenstore.NormalizeURL(o.GitLabURL)
+	if err != nil {
+		return ""
+	}
+	if e, err := store.Get(url); err == nil {
+		return e.Token
+	}
+	return ""
 }
 
 func (o *UpdateKubeconfigOptions) switchTo(name string) error {

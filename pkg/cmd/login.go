@@ -1,0 +1,324 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
+)
+
+// LoginOptions checks a personal access token and keeps it.
+type LoginOptions struct {
+	deps       *Deps
+	GitLabURL  string
+	TokenStdin bool
+	TokenStore string
+	Status     bool
+	Output     string
+}
+
+func newLoginCommand(d *Deps) *cobra.Command {
+	o := &LoginOptions{deps: d}
+	c := &cobra.Command{
+		Use:   "login",
+		Short: "Keep a personal access token for a GitLab instance in the OS keyring",
+		Long: `Check a personal access token with GitLab (it must be active and have the
+k8s_proxy scope) and keep it in the OS keyring, so that agent contexts written by
+"kubectl gitlab update-kubeconfig" get credentials without a secret in the
+kubeconfig. Where no keyring works (a headless Linux), the token goes to a 0600
+file in the user's config directory, and login says so.
+
+The token is read from stdin (--token-stdin) or asked for without echo; never
+from a flag, which would leave it in the shell history.`,
+		Example: `  kubectl gitlab login --gitlab-url https://gitlab.example.com
+  # from a password manager
+  pass show gitlab/k8s | kubectl gitlab login --gitlab-url https://gitlab.example.com --token-stdin
+  # which instances have a token, where it is kept, when it expires
+  kubectl gitlab login --status`,
+		Args: cobra.NoArgs,
+		RunE: runE(func([]string) error {
+			if o.Status {
+				return o.RunStatus()
+			}
+			return o.Run(context.Background())
+		}),
+	}
+	c.Flags().StringVar(&o.GitLabURL, "gitlab-url", "", "the GitLab instance (default: $GITLAB_URL, else https://gitlab.com)")
+	c.Flags().BoolVar(&o.TokenStdin, "token-stdin", false, "read the token from stdin")
+	c.Flags().StringVar(&o.TokenStore, "token-store", tokenstore.KindAuto, tokenStoreUsage)
+	c.Flags().BoolVar(&o.Status, "status", false, "show which GitLab instances have a token, where it is kept and when it expires")
+	c.Flags().StringVarP(&o.Output, "output", "o", "", "with --status: json or yaml")
+	return c
+}
+
+// gitlabURL is --gitlab-url, else $GITLAB_URL, else GitLab.com.
+func gitlabURLFor(d *Deps, flag string) (string, error) {
+	raw := flag
+	if raw == "" {
+		raw = d.Getenv("GITLAB_URL")
+	}
+	if raw == "" {
+		raw = defaultGitLabURL
+	}
+	u, err := gitlab.ParseBaseURL(raw)
+	if err != nil {
+		return "", badInput("pass --gitlab-url https://gitlab.example.com", "%v", err)
+	}
+	return tokenstore.NormalizeURL(u.String())
+}
+
+// Run reads, checks and stores the token.
+func (o *LoginOptions) Run(ctx context.Context) error {
+	url, err := gitlabURLFor(o.deps, o.GitLabURL)
+	if err != nil {
+		return err
+	}
+	store, err := o.deps.tokenStore(o.TokenStore, o.deps.IO.ErrOut)
+	if err != nil {
+		return err
+	}
+	if store.Kind() == tokenstore.KindNone {
+		return badInput("set GITLAB_TOKEN instead, or choose --token-store auto, keyring or file", "--token-store none keeps no token, so there is nothing to log in to")
+	}
+	token, err := o.readToken(url)
+	if err != nil {
+		return err
+	}
+	client, err := o.deps.gitlabClient(url, gitlab.PrivateToken(token), nil)
+	if err != nil {
+		return err
+	}
+	pat, err := checkPAT(ctx, client, url, o.deps.Now())
+	if err != nil {
+		return err
+	}
+	entry, err := entryFromPAT(token, pat)
+	if err != nil {
+		return failed("", "%v", err)
+	}
+	if err := store.Set(url, entry); err != nil {
+		return failed("choose another place: --token-store file (a 0600 file) or none (use $GITLAB_TOKEN)", "cannot keep the token: %v", err)
+	}
+	out := o.deps.IO.Out
+	fmt.Fprintf(out, "Logged in to %s with token %q (scopes: %s), %s.\n", url, pat.Name, strings.Join(pat.Scopes, ", "), expiryText(entry.ExpiresAt, o.deps.Now()))
+	fmt.Fprintf(out, "The token is kept in %s.\n", whereStored(store, url))
+	return nil
+}
+
+func (o *LoginOptions) readToken(url string) (string, error) {
+	var token string
+	switch {
+	case o.TokenStdin:
+		line, err := bufio.NewReader(o.deps.IO.In).ReadString('\n')
+		if err != nil && line == "" {
+			return "", badInput("pipe the token in: … | kubectl gitlab login --token-stdin", "no token on stdin")
+		}
+		token = strings.TrimSpace(line)
+	case o.deps.Terminal != nil && o.deps.Terminal.Interactive():
+		fmt.Fprintf(o.deps.IO.ErrOut, "Create a token with the k8s_proxy scope at %s\n", createTokenURL(url))
+		var err error
+		if token, err = o.deps.Terminal.ReadSecret("Personal access token for " + url + ": "); err != nil {
+			return "", badInput("", "cannot read the token: %v", err)
+		}
+	default:
+		return "", badInput("pipe the token in with --token-stdin, or run login on a terminal", "no terminal to ask for the token")
+	}
+	if token == "" {
+		return "", badInput("paste a personal access token with the k8s_proxy scope", "the token is empty")
+	}
+	return token, nil
+}
+
+// checkPAT asks GitLab about the token and tells each way it can be
+// unusable apart: unknown, revoked, expired, inactive, or without the
+// k8s_proxy scope.
+func checkPAT(ctx context.Context, client *gitlab.Client, url string, now time.Time) (*gitlab.PersonalAccessToken, error) {
+	create := "create a token with the k8s_proxy scope at " + createTokenURL(url)
+	pat, err := client.PersonalAccessTokenSelf(ctx)
+	var apiErr *gitlab.APIError
+	switch {
+	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
+		msg := strings.ToLower(apiErr.Message)
+		switch {
+		case strings.Contains(msg, "revoked"):
+			return nil, failed(create, "the token was revoked")
+		case strings.Contains(msg, "expired"):
+			return nil, failed(create, "the token has expired")
+		}
+		return nil, failed("check that the token is for "+url+", or "+create, "GitLab does not accept the token (%v)", err)
+	case err != nil:
+		return nil, gitlabFailure(err)
+	case pat.Revoked:
+		return nil, failed(create, "the token was revoked")
+	case pat.ExpiresAt != nil && expiredOn(*pat.ExpiresAt, now):
+		return nil, failed(create, "the token expired on %s", *pat.ExpiresAt)
+	case !pat.Active:
+		return nil, failed(create, "the token is not active")
+	case !slices.Contains(pat.Scopes, "k8s_proxy"):
+		return nil, failed(create, "the token lacks the k8s_proxy scope (it has: %s), which KAS requires", strings.Join(pat.Scopes, ", "))
+	}
+	return pat, nil
+}
+
+func expiredOn(day string, now time.Time) bool {
+	d, err := tokenstore.ParseDate(day)
+	return err == nil && !now.Before(d.UTCMidnight())
+}
+
+func createTokenURL(url string) string {
+	return url + "/-/user_settings/personal_access_tokens?name=kubectl-gitlab&scopes=k8s_proxy"
+}
+
+func expiryText(d tokenstore.Date, now time.Time) string {
+	if d.IsZero() {
+		return "never expires"
+	}
+	days := int(d.UTCMidnight().Sub(now).Hours() / 24)
+	return fmt.Sprintf("expires %s (in %d day%s)", d, days, plural(days))
+}
+
+// whereStored says where the store put url's token.
+func whereStored(store tokenstore.Store, url string) string {
+	infos, err := store.List()
+	if err == nil {
+		for _, i := range infos {
+			if i.URL == url && i.Where != "" {
+				return i.Where
+			}
+		}
+	}
+	return store.Where()
+}
+
+// statusView is one stored token as login --status shows it.
+type statusView struct {
+	URL       string   `json:"url" yaml:"url"`
+	Store     string   `json:"store" yaml:"store"`
+	Where     string   `json:"where" yaml:"where"`
+	TokenName string   `json:"tokenName,omitempty" yaml:"tokenName,omitempty"`
+	Scopes    []string `json:"scopes,omitempty" yaml:"scopes,omitempty"`
+	ExpiresAt string   `json:"expiresAt,omitempty" yaml:"expiresAt,omitempty"`
+	Expired   bool     `json:"expired" yaml:"expired"`
+}
+
+// RunStatus lists stored tokens, never the tokens themselves.
+func (o *LoginOptions) RunStatus() error {
+	if err := checkOutput(o.Output, "", "json", "yaml"); err != nil {
+		return err
+	}
+	store, err := o.deps.tokenStore(o.TokenStore, nil)
+	if err != nil {
+		return err
+	}
+	infos, err := store.List()
+	if err != nil {
+		return failed("", "cannot list stored tokens: %v", err)
+	}
+	now := o.deps.Now()
+	views := []statusView{}
+	for _, i := range infos {
+		v := statusView{URL: i.URL, Store: i.Kind, Where: i.Where, TokenName: i.TokenName, Scopes: i.Scopes, ExpiresAt: i.ExpiresAt.String()}
+		v.Expired = !i.ExpiresAt.IsZero() && !now.Before(i.ExpiresAt.UTCMidnight())
+		views = append(views, v)
+	}
+	if o.Output != "" {
+		return printStructured(o.deps.IO.Out, o.Output, views)
+	}
+	if len(views) == 0 {
+		fmt.Fprintln(o.deps.IO.ErrOut, "No tokens stored; run kubectl gitlab login --gitlab-url URL.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(o.deps.IO.Out, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "GITLAB\tSTORE\tEXPIRES\tSCOPES\tWHERE")
+	for _, v := range views {
+		expires := v.ExpiresAt
+		switch {
+		case expires == "":
+			expires = "never"
+		case v.Expired:
+			expires += " (expired)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.URL, v.Store, expires, strings.Join(v.Scopes, ","), v.Where)
+	}
+	return tw.Flush()
+}
+
+// LogoutOptions forgets a stored token.
+type LogoutOptions struct {
+	deps       *Deps
+	GitLabURL  string
+	TokenStore string
+	All        bool
+}
+
+func newLogoutCommand(d *Deps) *cobra.Command {
+	o := &LogoutOptions{deps: d}
+	c := &cobra.Command{
+		Use:   "logout",
+		Short: "Remove a stored personal access token",
+		Example: `  kubectl gitlab logout --gitlab-url https://gitlab.example.com
+  kubectl gitlab logout --all`,
+		Args: cobra.NoArgs,
+		RunE: runE(func([]string) error { return o.Run() }),
+	}
+	c.Flags().StringVar(&o.GitLabURL, "gitlab-url", "", "the GitLab instance (default: $GITLAB_URL, else the only one stored)")
+	c.Flags().StringVar(&o.TokenStore, "token-store", tokenstore.KindAuto, tokenStoreUsage)
+	c.Flags().BoolVar(&o.All, "all", false, "remove the tokens of every GitLab instance")
+	return c
+}
+
+// Run removes the token(s). The token is not revoked in GitLab.
+func (o *LogoutOptions) Run() error {
+	store, err := o.deps.tokenStore(o.TokenStore, o.deps.IO.ErrOut)
+	if err != nil {
+		return err
+	}
+	var urls []string
+	switch {
+	case o.All:
+		infos, err := store.List()
+		if err != nil {
+			return failed("", "cannot list stored tokens: %v", err)
+		}
+		for _, i := range infos {
+			urls = append(urls, i.URL)
+		}
+	case o.GitLabURL != "" || o.deps.Getenv("GITLAB_URL") != "":
+		url, err := gitlabURLFor(o.deps, o.GitLabURL)
+		if err != nil {
+			return err
+		}
+		urls = []string{url}
+	default:
+		url, err := storedGitLabURL(store)
+		if err != nil {
+			return err
+		}
+		if url == "" {
+			fmt.Fprintln(o.deps.IO.ErrOut, "No tokens stored.")
+			return nil
+		}
+		urls = []string{url}
+	}
+	for _, url := range urls {
+		where := whereStored(store, url)
+		if err := store.Delete(url); err != nil {
+			if isNotFound(err) {
+				return failed("kubectl gitlab login --status lists the stored tokens", "no token is stored for %s", url)
+			}
+			return failed("", "cannot remove the token for %s: %v", url, err)
+		}
+		fmt.Fprintf(o.deps.IO.Out, "Removed the token for %s from %s. (It still works until it expires or is revoked in GitLab.)\n", url, where)
+	}
+	return nil
+}

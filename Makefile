@@ -29,6 +29,7 @@ test-go:
 # gnome-keyring (the script installs the Debian packages when missing).
 test-keyring:
 	hack/keyring/with-secret-service.sh $(GO) test -tags secretservice -count=1 ./pkg/tokenstore/ ./internal/testkeyring/
+	hack/keyring/with-secret-service.sh $(GO) test -tags secretservice -count=1 -run SecretService ./test/e2e/
 
 fuzz:
 	FUZZTIME=$${FUZZTIME:-5s} hack/fuzz.sh

@@ -36,7 +36,7 @@ fuzz:
 
 ## bench: whole-process times side by side, as ratios (see README, Performance)
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $${BENCHTIME:-300x} -count 1 ./test/bench/
+	hack/keyring/with-secret-service.sh $(GO) test -run '^$$' -bench . -benchtime $${BENCHTIME:-300x} -count 1 -timeout 30m ./test/bench/
 
 ## demo: a loopback GitLab + KAS, a job-like kubeconfig, real kubectl through the plugin
 demo:

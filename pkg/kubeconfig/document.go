@@ -2,6 +2,7 @@ package kubeconfig
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -173,11 +174,17 @@ func (d *Document) ensureRoot() error {
 		return nil
 	}
 	data := d.src.data
-	if len(data) > 0 && data[len(data)-1] != '\n' {
+	if len(data) > 0 && !endsWithBreak(data, len(data)) {
 		data = append(data, d.layout.newline...)
 	}
 	nl := d.layout.newline
-	return d.splice(0, len(d.src.data), string(data)+"apiVersion: v1"+nl+"kind: Config"+nl)
+	if err := d.splice(0, len(d.src.data), string(data)+"apiVersion: v1"+nl+"kind: Config"+nl); err != nil {
+		return err
+	}
+	if d.root == nil {
+		return fmt.Errorf("%s holds no YAML mapping to add to (only a null document); empty it or fix it by hand", d.file)
+	}
+	return nil
 }
 
 // setEntry sets key in the mapping under m to v: the scalar alone when both
@@ -211,7 +218,7 @@ func (d *Document) setEntry(m cursor, key string, v any) error {
 		start := d.src.nodeOffset(k)
 		end := d.src.trimEnd(start, vc.limit, d.indentOf(k))
 		text := d.layout.entryText(key, v, d.indentOf(k))
-		if end > 0 && d.src.data[end-1] == '\n' {
+		if endsWithBreak(d.src.data, end) {
 			text += d.layout.newline
 		}
 		return d.splice(start, end, text)
@@ -279,8 +286,8 @@ func flowEnd(data []byte, start int) int {
 				}
 			}
 		case '#':
-			if i > 0 && (data[i-1] == ' ' || data[i-1] == '\t' || data[i-1] == '\n') {
-				for i < len(data) && data[i] != '\n' {
+			if i > 0 && (data[i-1] == ' ' || data[i-1] == '\t' || data[i-1] == '\n' || data[i-1] == '\r') {
+				for i < len(data) && data[i] != '\n' && data[i] != '\r' {
 					i++
 				}
 			}
@@ -306,7 +313,7 @@ func (d *Document) insertEntry(m cursor, key string, v any) error {
 	indent := d.indentOf(n)
 	pos := d.src.trimEnd(d.src.nodeOffset(n), m.limit, indent)
 	text := strings.Repeat(" ", indent) + d.layout.entryText(key, v, indent) + d.layout.newline
-	if pos > 0 && d.src.data[pos-1] != '\n' {
+	if pos > 0 && !endsWithBreak(d.src.data, pos) {
 		text = d.layout.newline + text
 	}
 	return d.splice(pos, pos, text)
@@ -368,7 +375,7 @@ func (d *Document) appendItem(key string, item Map) error {
 	indent := d.indentOf(seq)
 	pos := d.src.trimEnd(d.src.nodeOffset(seq), lc.limit, indent)
 	text := strings.Repeat(" ", indent) + "- " + d.layout.itemText(item, indent) + d.layout.newline
-	if pos > 0 && d.src.data[pos-1] != '\n' {
+	if pos > 0 && !endsWithBreak(d.src.data, pos) {
 		text = d.layout.newline + text
 	}
 	return d.splice(pos, pos, text)
@@ -382,12 +389,37 @@ func (d *Document) SetCurrentContext(name string) error {
 	if err := d.ensureRoot(); err != nil {
 		return err
 	}
-	return d.setEntry(d.rootCursor(), "current-context", name)
+	return d.verified(d.setEntry(d.rootCursor(), "current-context", name), "current-context "+name, func(c Config) bool {
+		return c.CurrentContext == name
+	})
+}
+
+// verified checks, by decoding the edited text, that an edit did what it
+// meant to: a safety net for YAML corners (tags, odd indentation) where a
+// splice that parses could still mean something else. The caller's file is
+// then left unchanged.
+func (d *Document) verified(err error, what string, ok func(Config) bool) error {
+	if err != nil {
+		return err
+	}
+	cfg, err := d.Config()
+	if err != nil || !ok(cfg) {
+		return fmt.Errorf("internal error: setting %s in %s did not take as intended, so the file is left unchanged; please report this with the file's layout (not its secrets)", what, d.file)
+	}
+	return nil
 }
 
 // SetContextNamespace sets the namespace of an existing context.
 func (d *Document) SetContextNamespace(context, namespace string) error {
-	return d.setBodyField("contexts", "context", context, "namespace", namespace)
+	err := d.setBodyField("contexts", "context", context, "namespace", namespace)
+	return d.verified(err, "the namespace of context "+context, func(c Config) bool {
+		for _, x := range c.Contexts {
+			if x.Name == context {
+				return x.Context.Namespace == namespace
+			}
+		}
+		return false
+	})
 }
 
 func (d *Document) setBodyField(list, field, name, key string, v any) error {
@@ -417,7 +449,14 @@ func (d *Document) SetClusterCA(cluster, caDataBase64 string) error {
 			return err
 		}
 	}
-	return nil
+	return d.verified(nil, "the CA of cluster "+cluster, func(c Config) bool {
+		for _, x := range c.Clusters {
+			if x.Name == cluster {
+				return x.Cluster.CertificateAuthorityData == caDataBase64 && x.Cluster.CertificateAuthority == "" && !x.Cluster.InsecureSkipTLSVerify
+			}
+		}
+		return false
+	})
 }
 
 // UpsertCluster sets the given fields of a cluster, adding it if missing.
@@ -437,6 +476,27 @@ func (d *Document) UpsertContext(name string, fields Map) error {
 }
 
 func (d *Document) upsert(list, field, name string, body Map, replaceBody bool) error {
+	before := 0
+	if cfg, err := d.Config(); err == nil {
+		before = len(cfg.Clusters) + len(cfg.Users) + len(cfg.Contexts)
+	}
+	err := d.upsertEntry(list, field, name, body, replaceBody)
+	return d.verified(err, strings.TrimSuffix(list, "s")+" "+name, func(c Config) bool {
+		n := len(c.Clusters) + len(c.Users) + len(c.Contexts)
+		if n < before {
+			return false // an edit must never lose an entry
+		}
+		switch list {
+		case "clusters":
+			return slices.ContainsFunc(c.Clusters, func(x NamedCluster) bool { return x.Name == name })
+		case "users":
+			return slices.ContainsFunc(c.Users, func(x NamedUser) bool { return x.Name == name })
+		}
+		return slices.ContainsFunc(c.Contexts, func(x NamedContext) bool { return x.Name == name })
+	})
+}
+
+func (d *Document) upsertEntry(list, field, name string, body Map, replaceBody bool) error {
 	if d.root != nil {
 		_, lc, _ := d.get(d.rootCursor(), list)
 		if item, ok := d.namedItem(lc, name); ok {

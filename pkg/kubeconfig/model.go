@@ -43,7 +43,8 @@ type NamedUser struct {
 	Line int
 }
 
-// User is how to authenticate. Token holds a secret: never print it.
+// User is how to authenticate. Token and ClientKeyData hold secrets: never
+// print them.
 type User struct {
 	Token             string
 	TokenFile         string
@@ -51,6 +52,18 @@ type User struct {
 	Exec              *Exec
 	AuthProvider      bool
 	Username          string
+
+	// Client certificate and key as files or base64 data (gitlab-deploy).
+	ClientCertificateFile string
+	ClientCertificateData string
+	ClientKeyFile         string
+	ClientKeyData         string
+	// Client impersonation (as, as-uid, as-groups, as-user-extra), which KAS
+	// refuses when it impersonates itself.
+	As          string
+	AsUID       string
+	AsGroups    []string
+	AsUserExtra map[string][]string
 }
 
 // Exec is an exec credential plugin entry.
@@ -156,6 +169,7 @@ func decodeConfig(file string, root *yaml.Node) (Config, error) {
 	}
 	d := &decoder{file: file}
 	eachEntry(root, func(k, v *yaml.Node) {
+		d.checkKey(k)
 		switch k.Value {
 		case "current-context":
 			c.CurrentContext = d.str(v, "current-context")
@@ -237,6 +251,29 @@ func (d *decoder) user(n *yaml.Node) (u User) {
 			u.TokenFile = d.str(v, "tokenFile")
 		case "client-certificate", "client-certificate-data":
 			u.ClientCertificate = !isNull(v)
+			if k.Value == "client-certificate" {
+				u.ClientCertificateFile = d.str(v, "client-certificate")
+			} else {
+				u.ClientCertificateData = d.str(v, "client-certificate-data")
+			}
+		case "client-key":
+			u.ClientKeyFile = d.str(v, "client-key")
+		case "client-key-data":
+			u.ClientKeyData = d.str(v, "client-key-data")
+		case "as":
+			u.As = d.str(v, "as")
+		case "as-uid":
+			u.AsUID = d.str(v, "as-uid")
+		case "as-groups":
+			u.AsGroups = d.strings(v, "as-groups")
+		case "as-user-extra":
+			if isNull(v) {
+				return
+			}
+			u.AsUserExtra = map[string][]string{}
+			d.fields(v, "as-user-extra", func(k, v *yaml.Node) {
+				u.AsUserExtra[k.Value] = d.strings(v, "as-user-extra."+k.Value)
+			})
 		case "auth-provider":
 			u.AuthProvider = !isNull(v)
 		case "username":
@@ -313,7 +350,18 @@ func (d *decoder) fields(n *yaml.Node, what string, each func(k, v *yaml.Node)) 
 		d.fail(n, "%s: expected a mapping, found %s", what, kindName(n))
 		return
 	}
-	eachEntry(n, each)
+	eachEntry(n, func(k, v *yaml.Node) {
+		d.checkKey(k)
+		each(k, v)
+	})
+}
+
+// checkKey refuses keys that are not plain strings ({}: x, [a]: b): kubectl
+// reads YAML through JSON, where such keys mean something else.
+func (d *decoder) checkKey(k *yaml.Node) {
+	if k.Kind != yaml.ScalarNode {
+		d.fail(k, "a key must be a string, found %s", kindName(k))
+	}
 }
 
 // str reads a scalar as a string. The message names the field, not the

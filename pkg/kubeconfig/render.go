@@ -1,8 +1,6 @@
 package kubeconfig
 
 import (
-	"bytes"
-	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -22,27 +20,6 @@ type (
 	List []any
 )
 
-// MarshalJSON keeps the order of keys, for flow-style (JSON) kubeconfigs.
-func (m Map) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, f := range m {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		k, _ := json.Marshal(f.Key)
-		v, err := json.Marshal(f.Value)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(k)
-		b.WriteString(": ")
-		b.Write(v)
-	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
-}
-
 // layout is how a file indents, so that inserted text looks like its
 // neighbours: step for nested mappings, seqIndent for a list under a key
 // (0 in kubectl's style "contexts:\n- name", 2 in "contexts:\n  - name").
@@ -59,7 +36,7 @@ func scalarText(v any) string {
 	case string:
 		b, err := yaml.Marshal(v)
 		if err != nil || strings.Count(string(b), "\n") > 1 {
-			return flowText(v)
+			return quoted(v)
 		}
 		return strings.TrimSuffix(string(b), "\n")
 	case bool:
@@ -72,13 +49,38 @@ func scalarText(v any) string {
 	return flowText(v)
 }
 
-// flowText renders a value in JSON, which is valid YAML flow style.
+// flowText renders a value in flow style, the way JSON writes it (so it
+// fits JSON kubeconfigs), with strings double-quoted by YAML's rules: JSON
+// would leave some control characters raw, which YAML refuses.
 func flowText(v any) string {
-	b, err := json.Marshal(v)
+	switch v := v.(type) {
+	case Map:
+		parts := make([]string, len(v))
+		for i, f := range v {
+			parts[i] = quoted(f.Key) + ": " + flowText(f.Value)
+		}
+		return "{" + strings.Join(parts, ", ") + "}"
+	case List:
+		parts := make([]string, len(v))
+		for i, item := range v {
+			parts[i] = flowText(item)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	case string:
+		return quoted(v)
+	case nil:
+		return "null"
+	}
+	return scalarText(v)
+}
+
+// quoted renders s as a YAML double-quoted scalar.
+func quoted(s string) string {
+	b, err := yaml.Marshal(&yaml.Node{Kind: yaml.ScalarNode, Style: yaml.DoubleQuotedStyle, Value: s})
 	if err != nil {
 		return `""`
 	}
-	return string(b)
+	return strings.TrimSuffix(string(b), "\n")
 }
 
 // flowScalarText renders a scalar inside a flow collection: plain where
@@ -86,11 +88,25 @@ func flowText(v any) string {
 // files).
 func flowScalarText(v any, json bool) string {
 	if !json && isScalar(v) {
-		if text := scalarText(v); !strings.ContainsAny(text, ",[]{}#:'\"\n") {
+		if text := scalarText(v); plainSafeInFlow(text) {
 			return text
 		}
 	}
 	return flowText(v)
+}
+
+// plainSafeInFlow keeps plain style to a conservative alphabet: flow
+// context gives meaning to more characters than block context does.
+func plainSafeInFlow(text string) bool {
+	if text == "" || text[0] == '-' || text[0] == '.' {
+		return false
+	}
+	for _, r := range text {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 func isScalar(v any) bool {

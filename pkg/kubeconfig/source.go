@@ -18,13 +18,17 @@ type source struct {
 func newSource(data []byte) *source {
 	s := &source{data: data, newline: "\n"}
 	s.lineStart = append(s.lineStart, 0)
+	// Line breaks as YAML counts them: "\n", "\r\n", and a lone "\r".
 	for i, b := range data {
-		if b == '\n' {
+		if b == '\n' || (b == '\r' && (i+1 == len(data) || data[i+1] != '\n')) {
 			s.lineStart = append(s.lineStart, i+1)
 		}
 	}
-	if bytes.Contains(data, []byte("\r\n")) {
+	switch {
+	case bytes.Contains(data, []byte("\r\n")):
 		s.newline = "\r\n"
+	case bytes.IndexByte(data, '\r') >= 0 && bytes.IndexByte(data, '\n') < 0:
+		s.newline = "\r"
 	}
 	return s
 }
@@ -40,7 +44,7 @@ func (s *source) offset(line, column int) int {
 	}
 	off := s.lineStart[line-1]
 	for c := 1; c < column && off < len(s.data); c++ {
-		if s.data[off] == '\n' {
+		if s.data[off] == '\n' || s.data[off] == '\r' {
 			break
 		}
 		_, size := utf8.DecodeRune(s.data[off:])
@@ -73,13 +77,7 @@ func (s *source) lineBounds(n int) (start, contentEnd, next int) {
 	if n < len(s.lineStart) {
 		next = s.lineStart[n]
 	}
-	contentEnd = next
-	if contentEnd > start && s.data[contentEnd-1] == '\n' {
-		contentEnd--
-		if contentEnd > start && s.data[contentEnd-1] == '\r' {
-			contentEnd--
-		}
-	}
+	contentEnd = start + len(trimBreak(s.data[start:next]))
 	return start, contentEnd, next
 }
 
@@ -176,11 +174,21 @@ func (s *source) scalarEnd(n *yaml.Node, limit int, inFlow bool) int {
 }
 
 func trimNewline(data []byte, end int) int {
-	if end > 0 && data[end-1] == '\n' {
-		end--
-		if end > 0 && data[end-1] == '\r' {
-			end--
-		}
+	return len(trimBreak(data[:end]))
+}
+
+// endsWithBreak reports whether data[:end] ends with a line break.
+func endsWithBreak(data []byte, end int) bool {
+	return end > 0 && (data[end-1] == '\n' || data[end-1] == '\r')
+}
+
+// trimBreak drops one trailing line break: "\n", "\r\n" or "\r".
+func trimBreak(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\n' {
+		b = b[:n-1]
 	}
-	return end
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		b = b[:n-1]
+	}
+	return b
 }

@@ -1,0 +1,261 @@
+package kubeconfig
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// genKubeconfig writes a kubeconfig in one of many styles, chosen by the
+// fuzzer's bytes: indentation, list indentation, key order, flow or block
+// bodies, quoting, comments, CRLF.
+func genKubeconfig(seed []byte) (text string, names []string) {
+	r := &byteReader{b: seed}
+	step := []int{2, 3, 4}[r.next()%3]
+	seqIndent := []int{0, 2}[r.next()%2]
+	crlf := r.next()%7 == 0
+	const nl = "\n" // CRLF is applied at the end
+	n := 1 + int(r.next()%4)
+	pad := func(k int) string { return strings.Repeat(" ", k) }
+	quote := func(s string) string {
+		switch r.next() % 3 {
+		case 1:
+			return `"` + s + `"`
+		case 2:
+			return "'" + s + "'"
+		}
+		return s
+	}
+	comment := func(indent int) string {
+		if r.next()%4 == 0 {
+			return pad(indent) + "# note " + fmt.Sprint(r.next()) + nl
+		}
+		return ""
+	}
+	lineComment := func() string {
+		if r.next()%4 == 0 {
+			return "   # note " + fmt.Sprint(r.next())
+		}
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(comment(0))
+	b.WriteString("apiVersion: v1" + nl + "kind: Config" + nl)
+	lists := []string{"clusters", "users", "contexts"}
+	if r.next()%2 == 0 {
+		lists = []string{"contexts", "users", "clusters"}
+	}
+	for i := range n {
+		names = append(names, fmt.Sprintf("g%d/agents:a%d", i, i))
+	}
+	if r.next()%3 == 0 {
+		b.WriteString("current-context: " + quote(names[0]) + nl)
+	}
+	for _, list := range lists {
+		b.WriteString(comment(0))
+		b.WriteString(list + ":" + nl)
+		for i := range n {
+			item := pad(seqIndent) + "- "
+			in := seqIndent + 2
+			var body []string
+			var field string
+			switch list {
+			case "clusters":
+				field = "cluster"
+				body = []string{"server: https://kas" + fmt.Sprint(i) + ".example/k8s-proxy"}
+				if r.next()%3 == 0 {
+					body = append(body, "insecure-skip-tls-verify: true")
+				}
+			case "users":
+				field = "user"
+				body = []string{fmt.Sprintf("token: ci:%d:tok%d", 100+i, i)}
+			case "contexts":
+				field = "context"
+				body = []string{"cluster: c" + fmt.Sprint(i), "user: u" + fmt.Sprint(i)}
+				if r.next()%2 == 0 {
+					body = append(body, "namespace: ns"+fmt.Sprint(i))
+				}
+			}
+			nameLine := "name: " + quote(map[string]string{"clusters": "c", "users": "u", "contexts": ""}[list]+itemName(list, names[i], i))
+			var bodyText string
+			if r.next()%4 == 0 {
+				bodyText = field + ": {" + strings.Join(body, ", ") + "}" + nl
+			} else {
+				bodyText = field + ":" + nl
+				for _, l := range body {
+					bodyText += pad(in+step) + l + lineComment() + nl
+				}
+			}
+			if r.next()%2 == 0 {
+				b.WriteString(item + nameLine + nl + pad(in) + bodyText)
+			} else {
+				b.WriteString(item + bodyText + pad(in) + nameLine + nl)
+			}
+		}
+	}
+	b.WriteString(comment(0))
+	if crlf {
+		return strings.ReplaceAll(b.String(), "\n", "\r\n"), names
+	}
+	return b.String(), names
+}
+
+func itemName(list, ctx string, i int) string {
+	if list == "contexts" {
+		return ctx
+	}
+	return fmt.Sprint(i)
+}
+
+type byteReader struct {
+	b []byte
+	i int
+}
+
+func (r *byteReader) next() byte {
+	if len(r.b) == 0 {
+		return 0
+	}
+	v := r.b[r.i%len(r.b)] + byte(r.i/len(r.b))
+	r.i++
+	return v
+}
+
+// FuzzEdit: for generated kubeconfigs and edits, the result loads in
+// client-go, what was edited reads back as set, every other entry is
+// unchanged, and applying the same edits again changes nothing.
+func FuzzEdit(f *testing.F) {
+	f.Add([]byte{0}, uint8(0), "new-ns")
+	f.Add([]byte{1, 2, 3, 4, 5}, uint8(3), "x")
+	f.Add([]byte{7, 7, 7, 0, 1}, uint8(5), "007")
+	f.Add([]byte("kubeconfig"), uint8(9), "a b")
+	f.Fuzz(func(t *testing.T, seed []byte, op uint8, value string) {
+		if strings.ContainsAny(value, "\x00\r\n\t") || !isPrintable(value) {
+			return
+		}
+		text, names := genKubeconfig(seed)
+		before, err := clientcmd.Load([]byte(text))
+		if err != nil {
+			t.Fatalf("the generator wrote an invalid kubeconfig: %v\n%s", err, text)
+		}
+		target := names[int(op)%len(names)]
+		cluster, user := before.Contexts[target].Cluster, before.Contexts[target].AuthInfo
+		newName := "new/" + value
+		edits := []func(*Document) error{
+			func(d *Document) error { return d.SetCurrentContext(target) },
+			func(d *Document) error { return d.SetContextNamespace(target, value) },
+			func(d *Document) error { return d.SetClusterCA(cluster, "QUJD") },
+			func(d *Document) error {
+				return d.UpsertUser(user, Map{{"exec", Map{{"apiVersion", "client.authentication.k8s.io/v1"}, {"command", "kubectl-gitlab"}, {"args", List{"get-token", "--agent-id=1"}}, {"interactiveMode", "Never"}}}})
+			},
+			func(d *Document) error {
+				return d.UpsertContext(newName, Map{{"cluster", cluster}, {"user", user}, {"namespace", value}})
+			},
+			func(d *Document) error { return d.UpsertCluster(cluster, Map{{"server", "https://" + value}}) },
+		}
+		chosen := []func(*Document) error{edits[int(op)%len(edits)], edits[int(op/8)%len(edits)]}
+		once := apply(t, text, chosen)
+		after, err := clientcmd.Load(once)
+		if err != nil {
+			t.Fatalf("client-go cannot load the result: %v\nbefore:\n%s\nafter:\n%s", err, text, once)
+		}
+		twice := apply(t, string(once), chosen)
+		if !bytes.Equal(once, twice) {
+			t.Fatalf("not idempotent:\n%s\nthen:\n%s", once, twice)
+		}
+		touched := map[string]bool{"context:" + target: true, "cluster:" + cluster: true, "user:" + user: true, "context:" + newName: true}
+		assertUntouched(t, before, after, touched, text, once)
+	})
+}
+
+func isPrintable(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || r == 0xfffd {
+			return false
+		}
+	}
+	return true
+}
+
+func apply(t *testing.T, text string, edits []func(*Document) error) []byte {
+	t.Helper()
+	d, err := ParseDocument("fuzz.yaml", []byte(text))
+	if err != nil {
+		t.Fatalf("parse: %v\n%s", err, text)
+	}
+	for _, e := range edits {
+		if err := e(d); err != nil {
+			t.Fatalf("edit failed: %v\n%s", err, d.Bytes())
+		}
+	}
+	return d.Bytes()
+}
+
+func assertUntouched(t *testing.T, before, after *clientcmdapi.Config, touched map[string]bool, in string, out []byte) {
+	t.Helper()
+	for name, c := range before.Contexts {
+		if !touched["context:"+name] && !reflect.DeepEqual(stripOrigin(c), stripOrigin(after.Contexts[name])) {
+			t.Fatalf("context %q changed:\n%s\n->\n%s", name, in, out)
+		}
+	}
+	for name, c := range before.Clusters {
+		if !touched["cluster:"+name] && !reflect.DeepEqual(c.Server, after.Clusters[name].Server) {
+			t.Fatalf("cluster %q changed:\n%s\n->\n%s", name, in, out)
+		}
+	}
+	for name, u := range before.AuthInfos {
+		if !touched["user:"+name] && (after.AuthInfos[name] == nil || u.Token != after.AuthInfos[name].Token) {
+			t.Fatalf("user %q changed:\n%s\n->\n%s", name, in, out)
+		}
+	}
+}
+
+func stripOrigin(c *clientcmdapi.Context) *clientcmdapi.Context {
+	if c == nil {
+		return nil
+	}
+	cp := *c
+	cp.LocationOfOrigin = ""
+	cp.Extensions = nil
+	return &cp
+}
+
+// FuzzParseDocument: arbitrary bytes never panic the parser or an edit,
+// and an edit that succeeds on a file client-go reads leaves one it reads.
+func FuzzParseDocument(f *testing.F) {
+	f.Add([]byte("apiVersion: v1\ncontexts:\n- name: a\n  context: {cluster: c, user: u}\n"))
+	f.Add([]byte("{\"contexts\": [{\"name\": \"a\", \"context\": {}}]}"))
+	f.Add([]byte("current-context: a # c\nclusters: []\n"))
+	f.Add([]byte("- a\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := ParseDocument("fuzz.yaml", data)
+		if err != nil {
+			return
+		}
+		cfg, err := d.Config()
+		if err != nil {
+			return
+		}
+		_, loadErr := clientcmd.Load(data)
+		name := "x"
+		if len(cfg.Contexts) > 0 {
+			name = cfg.Contexts[0].Name
+		}
+		if err := d.SetCurrentContext(name); err != nil {
+			return
+		}
+		if err := d.UpsertContext("fuzz/new:ctx", Map{{"cluster", "c"}, {"user", "u"}}); err != nil {
+			return
+		}
+		if loadErr == nil {
+			if got, err := clientcmd.Load(d.Bytes()); err != nil || got.CurrentContext != name {
+				t.Fatalf("after editing, client-go: %v (current %q)\nbefore:\n%q\nafter:\n%q", err, got.CurrentContext, data, d.Bytes())
+			}
+		}
+	})
+}

@@ -6,7 +6,7 @@ PKG     := gitlab.com/kubectl-gitlab/kubectl-gitlab
 LDFLAGS := -s -w -X $(PKG)/pkg/version.Version=$(VERSION) -X $(PKG)/pkg/version.Commit=$(COMMIT)
 BIN     := bin/kubectl-gitlab
 
-.PHONY: all build test test-apiserver-binaries test-go test-keyring fuzz demo bench lint clean
+.PHONY: all build test test-apiserver-binaries test-go test-keyring fuzz demo bench dist lint clean
 
 all: build
 
@@ -42,10 +42,19 @@ bench:
 demo:
 	$(GO) run ./hack/demo
 
+## dist: release archives (linux, darwin, windows × amd64, arm64), checksums.txt
+## and the krew manifest plugin.yaml, in dist/: make dist VERSION=v1.2.3
+## [DOWNLOAD_URL=… where the manifest says the archives are; default the GitLab release's]
+## The manifest is also copied to ./plugin.yaml, where krew-index tooling
+## looks; it is not committed, since its checksums exist only per release.
+dist:
+	$(GO) run ./hack/dist -version "$(VERSION)" -commit "$(COMMIT)" -out dist $(if $(DOWNLOAD_URL),-download-url "$(DOWNLOAD_URL)")
+	cp dist/plugin.yaml plugin.yaml
+
 lint:
 	@files=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$files" ]; then echo "gofmt needed:"; echo "$$files"; exit 1; fi
 	$(GO) vet ./...
 
 clean:
-	rm -rf bin dist
+	rm -rf bin dist plugin.yaml

@@ -189,7 +189,7 @@ func allowedAgents(cfg Config, job *Job) map[string]any {
 			case a.AccessAs.CIJob:
 				conf["access_as"] = map[string]any{"ci_job": map[string]any{}}
 			case a.AccessAs.Impersonate != nil:
-				conf["access_as"] = map[string]any{"impersonate": map[string]any{"username": a.AccessAs.Impersonate.Username}}
+				conf["access_as"] = map[string]any{"impersonate": impersonateJSON(a.AccessAs.Impersonate)}
 			default:
 				conf["access_as"] = map[string]any{"agent": map[string]any{}}
 			}
@@ -209,6 +209,26 @@ func allowedAgents(cfg Config, job *Job) map[string]any {
 	}
 	if job.Environment != nil {
 		out["environment"] = map[string]any{"tier": job.Environment.Tier, "slug": job.Environment.Slug}
+	}
+	return out
+}
+
+// impersonateJSON renders access_as.impersonate as the agent config
+// holds it: username, and uid, groups and extra when set.
+func impersonateJSON(id *Identity) map[string]any {
+	out := map[string]any{"username": id.Username}
+	if id.UID != "" {
+		out["uid"] = id.UID
+	}
+	if len(id.Groups) > 0 {
+		out["groups"] = id.Groups
+	}
+	if len(id.Extra) > 0 {
+		var extra []any
+		for k, v := range id.Extra {
+			extra = append(extra, map[string]any{"key": k, "val": v})
+		}
+		out["extra"] = extra
 	}
 	return out
 }

@@ -25,8 +25,12 @@ func serveKube(w http.ResponseWriter, r *http.Request, path string, cfg Config, 
 		for _, v := range []string{"v1", "v1beta1", "v1alpha1"} {
 			versions = append(versions, map[string]string{"groupVersion": "authentication.k8s.io/" + v, "version": v})
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"kind": "APIGroupList", "apiVersion": "v1", "groups": []any{map[string]any{
-			"name": "authentication.k8s.io", "versions": versions, "preferredVersion": versions[0]}}})
+		authz := map[string]string{"groupVersion": "authorization.k8s.io/v1", "version": "v1"}
+		writeJSON(w, http.StatusOK, map[string]any{"kind": "APIGroupList", "apiVersion": "v1", "groups": []any{
+			map[string]any{"name": "authentication.k8s.io", "versions": versions, "preferredVersion": versions[0]},
+			map[string]any{"name": "authorization.k8s.io", "versions": []any{authz}, "preferredVersion": authz}}})
+	case path == "/apis/authorization.k8s.io/v1":
+		writeJSON(w, http.StatusOK, resourceList("authorization.k8s.io/v1", resource("selfsubjectrulesreviews", "SelfSubjectRulesReview", false, "create")))
 	case path == "/api/v1":
 		writeJSON(w, http.StatusOK, resourceList("v1",
 			resource("pods", "Pod", true, "get", "list").short("po"),
@@ -44,6 +48,8 @@ func serveKube(w http.ResponseWriter, r *http.Request, path string, cfg Config, 
 		default:
 			notFound(w, path)
 		}
+	case path == "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews" && r.Method == http.MethodPost:
+		selfSubjectRulesReview(w, r, cfg)
 	case path == "/api/v1/namespaces":
 		var names []string
 		for ns := range cfg.Pods {
@@ -123,4 +129,24 @@ func writeList(w http.ResponseWriter, table bool, kind, ns string, names []strin
 
 func col(name, format string) map[string]any {
 	return map[string]any{"name": name, "type": "string", "format": format, "description": "", "priority": 0}
+}
+
+// selfSubjectRulesReview answers what a real cluster would for an identity
+// that may read pods where the built-in API has pods: every authenticated
+// identity may create self reviews; get and list pods in those namespaces.
+func selfSubjectRulesReview(w http.ResponseWriter, r *http.Request, cfg Config) {
+	var in struct {
+		Spec struct {
+			Namespace string `json:"namespace"`
+		} `json:"spec"`
+	}
+	json.NewDecoder(r.Body).Decode(&in)
+	rules := []any{map[string]any{"verbs": []string{"create"}, "apiGroups": []string{"authorization.k8s.io"},
+		"resources": []string{"selfsubjectaccessreviews", "selfsubjectrulesreviews"}}}
+	if _, ok := cfg.Pods[in.Spec.Namespace]; ok {
+		rules = append(rules, map[string]any{"verbs": []string{"get", "list"}, "apiGroups": []string{""}, "resources": []string{"pods"}})
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"kind": "SelfSubjectRulesReview", "apiVersion": "authorization.k8s.io/v1",
+		"metadata": map[string]any{}, "spec": map[string]any{"namespace": in.Spec.Namespace},
+		"status": map[string]any{"resourceRules": rules, "nonResourceRules": []any{}, "incomplete": false}})
 }

@@ -14,7 +14,9 @@ import (
 )
 
 // newCA makes a self-signed CA and a serving certificate for 127.0.0.1 and
-// localhost, as a self-managed KAS with a private CA would have.
+// localhost, as a self-managed KAS with a private CA would have. They are
+// valid for 90 days (like Let's Encrypt's), so that a check for a
+// certificate about to expire does not fire.
 func newCA() (caPEM []byte, serving tls.Certificate, err error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -25,7 +27,7 @@ func newCA() (caPEM []byte, serving tls.Certificate, err error) {
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: "testkas CA"},
 		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(24 * time.Hour),
+		NotAfter:              now.Add(90 * 24 * time.Hour),
 		IsCA:                  true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
 		BasicConstraintsValid: true,
@@ -43,7 +45,7 @@ func newCA() (caPEM []byte, serving tls.Certificate, err error) {
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "kas.testkas.local"},
 		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(24 * time.Hour),
+		NotAfter:     now.Add(90 * 24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},

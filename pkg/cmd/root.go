@@ -33,6 +33,8 @@ reach a cluster through the GitLab agent server (KAS).`,
 		newLoginCommand(d),
 		newLogoutCommand(d),
 		newAccessCommand(d),
+		newWhoamiCommand(d),
+		newDoctorCommand(d),
 		newVersionCommand(d),
 	)
 	return root

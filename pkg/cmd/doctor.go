@@ -1,0 +1,110 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/doctor"
+)
+
+// DoctorOptions runs the troubleshooting checks.
+type DoctorOptions struct {
+	deps       *Deps
+	Kubeconfig string
+	Context    string
+	Namespace  string
+	Output     string
+}
+
+func newDoctorCommand(d *Deps) *cobra.Command {
+	o := &DoctorOptions{deps: d}
+	c := &cobra.Command{
+		Use:   "doctor",
+		Short: "Check kubectl, the kubeconfig, KAS, the token, the agent and RBAC; say what is wrong and how to fix it",
+		Long: `Run the troubleshooting section of GitLab's CI/CD-with-an-agent page as checks,
+each ✓ (pass), ✗ (fail), ! (warning) or - (not run: a check it needs failed),
+with what it found and the fix:
+kubectl found and not 1.27.0/1.27.1 (426 on validation), ~/.kube/cache writable,
+an agent context in use (not gitlab-deploy), KAS URL https, KAS reachable, its
+certificate trusted (x509: certificate signed by unknown authority), the
+credential obtained, the token accepted (KAS 401 vs 403 agentId is not allowed),
+the agent answering, the identity it impersonates, and RBAC in the namespace.
+
+Exit code 1 if any check fails; warnings alone exit 0.`,
+		Example: `  kubectl gitlab doctor
+  kubectl gitlab doctor --context group/agents:prod --namespace apps
+  kubectl gitlab doctor -o json`,
+		Args: cobra.NoArgs,
+		RunE: runE(func([]string) error { return o.Run(context.Background()) }),
+	}
+	c.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+	c.Flags().StringVar(&o.Context, "context", "", "the context to check (default: the current context)")
+	c.Flags().StringVarP(&o.Namespace, "namespace", "n", "", "check RBAC in this namespace (default: the context's, else default)")
+	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json")
+	return c
+}
+
+// Run runs the checks, prints them, and fails if any check failed.
+func (o *DoctorOptions) Run(ctx context.Context) error {
+	if err := checkOutput(o.Output, "", "json"); err != nil {
+		return err
+	}
+	d := o.deps
+	report := doctor.Run(ctx, doctor.Deps{
+		LookupEnv: d.LookupEnv,
+		Home:      d.home(),
+		Now:       d.Now,
+		LookPath:  d.lookPath,
+		Run:       runProgram,
+		Transport: d.Transport,
+		Exec:      d.execPlugin,
+	}, doctor.Options{Kubeconfig: d.kubeconfigPaths(o.Kubeconfig), Context: o.Context, Namespace: o.Namespace})
+	var err error
+	if o.Output == "json" {
+		err = report.WriteJSON(d.IO.Out)
+	} else {
+		err = report.WriteText(d.IO.Out)
+	}
+	if err != nil {
+		return err
+	}
+	if failed := report.Failed(); len(failed) > 0 {
+		return &Error{Code: ExitFailed, Err: errors.New("doctor: failed: " + strings.Join(failed, ", ")), Fix: "see the fixes above"}
+	}
+	return nil
+}
+
+// lookPath finds a program on the PATH of Deps' environment.
+func (d *Deps) lookPath(name string) (string, error) {
+	if strings.ContainsRune(name, filepath.Separator) {
+		if isExecutable(name) {
+			return name, nil
+		}
+		return "", &exec.Error{Name: name, Err: exec.ErrNotFound}
+	}
+	for _, dir := range filepath.SplitList(d.Getenv("PATH")) {
+		if dir == "" {
+			continue
+		}
+		if path := filepath.Join(dir, name); isExecutable(path) {
+			return path, nil
+		}
+	}
+	return "", &exec.Error{Name: name, Err: exec.ErrNotFound}
+}
+
+func isExecutable(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && !info.IsDir() && info.Mode()&0o111 != 0
+}
+
+// runProgram runs a program and returns its stdout.
+func runProgram(ctx context.Context, path string, args ...string) ([]byte, error) {
+	return exec.CommandContext(ctx, path, args...).Output()
+}

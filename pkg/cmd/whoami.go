@@ -1,0 +1,224 @@
+package cmd
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+)
+
+// WhoamiOptions asks the cluster behind a context who it takes us for.
+type WhoamiOptions struct {
+	deps       *Deps
+	Kubeconfig string
+	Context    string
+	Output     string
+}
+
+func newWhoamiCommand(d *Deps) *cobra.Command {
+	o := &WhoamiOptions{deps: d}
+	c := &cobra.Command{
+		Use:   "whoami",
+		Short: "Show the identity the cluster sees through the agent (SelfSubjectReview), and which access_as that means",
+		Long: `Send a SelfSubjectReview through the current (or given) context and show the
+identity the cluster sees: with access_as: {agent: {}} the agent's service
+account, with {ci_job: {}} gitlab:ci_job:<job id> and its groups, with
+{impersonate: ...} a static identity; and the agent.gitlab.com/* extras.
+RBAC on that identity decides what kubectl may do.`,
+		Example: `  kubectl gitlab whoami
+  kubectl gitlab whoami --context group/agents:prod -o json`,
+		Args: cobra.NoArgs,
+		RunE: runE(func([]string) error { return o.Run(context.Background()) }),
+	}
+	c.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+	c.Flags().StringVar(&o.Context, "context", "", "the context to ask through (default: the current context)")
+	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json or yaml")
+	return c
+}
+
+// whoamiView is whoami's structured output.
+type whoamiView struct {
+	Context    string        `json:"context" yaml:"context"`
+	Agent      bool          `json:"agent" yaml:"agent"`
+	AgentID    int64         `json:"agentID,omitempty" yaml:"agentID,omitempty"`
+	Server     string        `json:"server" yaml:"server"`
+	APIVersion string        `json:"apiVersion" yaml:"apiVersion"`
+	UserInfo   kas.UserInfo  `json:"userInfo" yaml:"userInfo"`
+	AccessAs   *kas.AccessAs `json:"accessAs,omitempty" yaml:"accessAs,omitempty"`
+}
+
+// Run sends the review and prints the identity.
+func (o *WhoamiOptions) Run(ctx context.Context) error {
+	if err := checkOutput(o.Output, "", "json", "yaml"); err != nil {
+		return err
+	}
+	set, err := loadExisting(o.deps, o.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	name, err := chooseContext(set, o.Context)
+	if err != nil {
+		return err
+	}
+	client, err := o.deps.kasClient(set, name)
+	if err != nil {
+		return kasFailure(err)
+	}
+	review, err := client.SelfSubjectReview(ctx)
+	if err != nil {
+		return kasFailure(err)
+	}
+	info := set.Describe(name)
+	view := whoamiView{Context: name, Agent: info.Agent, AgentID: info.AgentID, Server: client.Server(),
+		APIVersion: review.APIVersion, UserInfo: review.UserInfo}
+	if info.Agent {
+		access := kas.DescribeAccess(review.UserInfo)
+		view.AccessAs = &access
+	}
+	if o.Output != "" {
+		return printStructured(o.deps.IO.Out, o.Output, view)
+	}
+	printWhoami(o.deps.IO.Out, view)
+	if !info.Agent {
+		fmt.Fprintf(o.deps.IO.ErrOut, "note: %q is not an agent context; kubectl gitlab get-contexts lists them\n", name)
+	}
+	return nil
+}
+
+// printWhoami writes the identity as an ATTRIBUTE/VALUE table, like
+// kubectl auth whoami, with one group or extra per line.
+func printWhoami(w io.Writer, v whoamiView) {
+	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
+	fmt.Fprintln(tw, "ATTRIBUTE\tVALUE")
+	ctx := v.Context
+	if v.Agent {
+		ctx += fmt.Sprintf(" (agent %d)", v.AgentID)
+	}
+	fmt.Fprintf(tw, "Context\t%s\n", ctx)
+	fmt.Fprintf(tw, "Username\t%s\n", v.UserInfo.Username)
+	if v.UserInfo.UID != "" {
+		fmt.Fprintf(tw, "UID\t%s\n", v.UserInfo.UID)
+	}
+	for i, g := range v.UserInfo.Groups {
+		label := ""
+		if i == 0 {
+			label = "Groups"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", label, g)
+	}
+	keys := make([]string, 0, len(v.UserInfo.Extra))
+	for k := range v.UserInfo.Extra {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(tw, "Extra: %s\t%s\n", k, strings.Join(v.UserInfo.Extra[k], ", "))
+	}
+	tw.Flush()
+	if v.AccessAs != nil {
+		fmt.Fprintf(w, "\nAccess as %s (%s).\n%s\n", v.AccessAs.Mode, v.AccessAs.Config, v.AccessAs.Description)
+	}
+}
+
+// chooseContext is --context, else the current context.
+func chooseContext(set *kubeconfig.Set, flag string) (string, error) {
+	if flag != "" {
+		if _, _, ok := set.Context(flag); !ok {
+			return "", badInput(candidatesFix(set.Contexts(true)), "no context named %q in %s", flag, describeFiles(set))
+		}
+		return flag, nil
+	}
+	current := set.CurrentContext()
+	if current == "" {
+		return "", badInput("pass --context NAME, or switch: kubectl gitlab use-context [NAME]", "no current context is set in %s", describeFiles(set))
+	}
+	if _, _, ok := set.Context(current); !ok {
+		return "", badInput("switch to an existing context: kubectl gitlab use-context [NAME]", "current-context %q names no context in %s", current, describeFiles(set))
+	}
+	return current, nil
+}
+
+// kasClient makes a client for a context. Deps.Transport, when set,
+// replaces the TLS transport that the kubeconfig describes.
+func (d *Deps) kasClient(set *kubeconfig.Set, name string) (*kas.Client, error) {
+	cfg, err := kas.ConfigForContext(set, name)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Transport = d.Transport
+	cfg.Exec = d.execPlugin
+	return kas.NewClient(cfg)
+}
+
+// execPlugin runs a kubeconfig exec entry. Our own get-token runs
+// in-process: it is the code kubectl would start, without a second
+// process; anything else runs as kubectl runs it.
+func (d *Deps) execPlugin(ctx context.Context, req kas.ExecRequest) ([]byte, error) {
+	args, ok := ownGetToken(req.Command, req.Args)
+	if !ok {
+		return kas.RunExec(ctx, req)
+	}
+	env := map[string]string{}
+	for _, kv := range req.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	var stdout, stderr bytes.Buffer
+	sub := *d
+	sub.IO = genericiooptions.IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr}
+	sub.Terminal = nil
+	sub.LookupEnv = func(k string) (string, bool) {
+		if v, ok := env[k]; ok {
+			return v, true
+		}
+		return d.LookupEnv(k)
+	}
+	if code := Main(args, &sub); code != ExitOK {
+		return nil, &kas.ExecError{ExitCode: code, Stderr: stderr.String(), Err: fmt.Errorf("exit code %d", code)}
+	}
+	return stdout.Bytes(), nil
+}
+
+// ownGetToken recognizes "kubectl-gitlab get-token …" and "kubectl gitlab
+// get-token …", and returns the plugin's arguments.
+func ownGetToken(command string, args []string) ([]string, bool) {
+	switch strings.TrimSuffix(filepath.Base(command), ".exe") {
+	case pluginCommand:
+	case "kubectl":
+		if len(args) == 0 || args[0] != "gitlab" {
+			return nil, false
+		}
+		args = args[1:]
+	default:
+		return nil, false
+	}
+	if len(args) == 0 || args[0] != "get-token" {
+		return nil, false
+	}
+	return args, true
+}
+
+// kasFailure gives a decoded KAS failure its exit code and fix: a
+// kubeconfig that cannot be used is bad input, anything else a failure.
+func kasFailure(err error) error {
+	var e *kas.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	code := ExitFailed
+	if e.Reason == kas.ReasonKubeconfig {
+		code = ExitBadInput
+	}
+	return &Error{Code: code, Err: e, Fix: e.Fix()}
+}

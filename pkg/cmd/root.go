@@ -37,6 +37,7 @@ reach a cluster through the GitLab agent server (KAS).`,
 		newDoctorCommand(d),
 		newVersionCommand(d),
 	)
+	addCompletion(root, d)
 	return root
 }
 

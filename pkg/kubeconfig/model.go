@@ -117,21 +117,24 @@ func (e *ParseError) Error() string {
 // parseYAML parses data into a document tree. An empty or comment-only file
 // gives a nil root mapping.
 func parseYAML(file string, data []byte) (doc *yaml.Node, root *yaml.Node, err error) {
-	var d yaml.Node
-	if err := yaml.Unmarshal(data, &d); err != nil {
-		return nil, nil, syntaxError(file, err)
+	d, ok := fastParse(data)
+	if !ok {
+		d = &yaml.Node{}
+		if err := yaml.Unmarshal(data, d); err != nil {
+			return nil, nil, syntaxError(file, err)
+		}
 	}
 	if d.Kind == 0 || len(d.Content) == 0 {
-		return &d, nil, nil
+		return d, nil, nil
 	}
 	r := d.Content[0]
 	if r.Kind == yaml.ScalarNode && r.Tag == "!!null" {
-		return &d, nil, nil
+		return d, nil, nil
 	}
 	if r.Kind != yaml.MappingNode {
 		return nil, nil, &ParseError{File: file, Line: r.Line, Column: r.Column, Msg: "a kubeconfig must be a YAML mapping (apiVersion, kind, clusters, users, contexts)"}
 	}
-	return &d, r, nil
+	return d, r, nil
 }
 
 // syntaxError turns "yaml: line 7: did not find expected key" into a

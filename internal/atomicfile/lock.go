@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 )
@@ -56,22 +57,11 @@ func Acquire(file string, timeout time.Duration) (*Lock, error) {
 
 // try makes one attempt. It returns (nil, nil) when the lock is busy.
 func try(path string) (*Lock, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err == nil {
-		// New lock file: flock it before writing the marker, so that a
-		// waiter that sees it empty and unflocked treats it as young.
-		if err := lockFile(f, true); err != nil {
-			f.Close()
-			os.Remove(path)
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		l := &Lock{path: path, f: f}
-		return l, l.mark()
+	l, err := create(path)
+	if l != nil || !errors.Is(err, fs.ErrExist) {
+		return l, err
 	}
-	if !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("cannot create lock file %s: %w", path, errors.Unwrap(err))
-	}
-	f, err = os.OpenFile(path, os.O_RDWR, 0)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, nil // released meanwhile; try again
@@ -95,14 +85,81 @@ func try(path string) (*Lock, error) {
 	if !ours {
 		info, err := f.Stat()
 		if err != nil || time.Since(info.ModTime()) < KubectlStaleAfter {
-			f.Close() // kubectl's lock, or ours before its marker: wait
+			f.Close() // kubectl's lock, young: wait
 			return nil, nil
 		}
 	}
 	// Ours from a dead process (its flock is gone), or a stale kubectl
 	// lock: take it over.
-	l := &Lock{path: path, f: f}
+	l = &Lock{path: path, f: f}
 	return l, l.mark()
+}
+
+// create makes a new lock file that is flocked and marked before anyone
+// can see it: it is prepared under a private name and hard-linked into
+// place, which fails if the lock exists. (Created in place, a process
+// killed before its marker was written would leave an empty lock that
+// looks like kubectl's, and block others for KubectlStaleAfter.)
+func create(path string) (*Lock, error) {
+	private := path + newInfix + strconv.Itoa(os.Getpid())
+	f, err := os.OpenFile(private, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create lock file %s: %w", path, errors.Unwrap(err))
+	}
+	l := &Lock{path: path, f: f}
+	if err := lockFile(f, true); err != nil {
+		f.Close()
+		os.Remove(private)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := l.mark(); err != nil {
+		os.Remove(private)
+		return nil, err
+	}
+	err = os.Link(private, path)
+	os.Remove(private)
+	switch {
+	case err == nil:
+		removeAbandoned(path)
+		return l, nil
+	case errors.Is(err, fs.ErrExist):
+		l.f.Close()
+		return nil, fs.ErrExist
+	case errors.Is(err, fs.ErrNotExist):
+		l.f.Close()
+		return nil, nil // our private file was swept away by a holder: retry
+	}
+	// No hard links here (some network or FUSE filesystems): create in
+	// place, flocking before marking.
+	l.f.Close()
+	f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil, fs.ErrExist
+		}
+		return nil, fmt.Errorf("cannot create lock file %s: %w", path, errors.Unwrap(err))
+	}
+	if err := lockFile(f, true); err != nil {
+		f.Close()
+		os.Remove(path)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	l = &Lock{path: path, f: f}
+	return l, l.mark()
+}
+
+// newInfix names lock files being prepared; a killed process may leave
+// one, which the next holder removes.
+const newInfix = ".new-"
+
+// removeAbandoned deletes the private lock files of processes that died
+// before linking them. The caller holds the lock; a live process whose
+// file disappears just tries again.
+func removeAbandoned(path string) {
+	matches, _ := filepath.Glob(path + newInfix + "*")
+	for _, m := range matches {
+		os.Remove(m)
+	}
 }
 
 func (l *Lock) mark() error {

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -66,9 +67,15 @@ type command struct {
 }
 
 func (c command) run() (time.Duration, []byte, error) {
+	d, out, _, err := c.runRSS()
+	return d, out, err
+}
+
+// runRSS also returns the process's peak resident memory in bytes.
+func (c command) runRSS() (time.Duration, []byte, int64, error) {
 	if c.Setup != nil {
 		if err := c.Setup(); err != nil {
-			return 0, nil, err
+			return 0, nil, 0, err
 		}
 	}
 	cmd := exec.Command(c.Path, c.Args...)
@@ -79,7 +86,12 @@ func (c command) run() (time.Duration, []byte, error) {
 	cmd.Stderr = &out
 	start := time.Now()
 	err := cmd.Run()
-	return time.Since(start), out.Bytes(), err
+	elapsed := time.Since(start)
+	var rss int64
+	if usage, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = usage.Maxrss * 1024 // Linux reports KiB
+	}
+	return elapsed, out.Bytes(), rss, err
 }
 
 // row is a line of the report.
@@ -88,6 +100,7 @@ type row struct {
 	Median      time.Duration
 	Ratio       float64 // to the group's baseline
 	Size        int64
+	RSS         int64 // median peak resident memory
 	Extra       string
 }
 
@@ -101,6 +114,7 @@ var (
 func compare(b *testing.B, group string, cmds ...command) []time.Duration {
 	b.Helper()
 	times := make([][]time.Duration, len(cmds))
+	rss := make([][]time.Duration, len(cmds)) // bytes, kept as durations to share median()
 	for i, c := range cmds { // warm-up, and check that each works
 		if _, out, err := c.run(); err != nil {
 			b.Fatalf("%s: %v\n%s", c.Name, err, out)
@@ -111,11 +125,12 @@ func compare(b *testing.B, group string, cmds ...command) []time.Duration {
 	for n := 0; n < b.N; n++ {
 		for k := range cmds {
 			i := (n + k) % len(cmds)
-			d, out, err := cmds[i].run()
+			d, out, mem, err := cmds[i].runRSS()
 			if err != nil {
 				b.Fatalf("%s: %v\n%s", cmds[i].Name, err, out)
 			}
 			times[i] = append(times[i], d)
+			rss[i] = append(rss[i], time.Duration(mem))
 		}
 	}
 	b.StopTimer()
@@ -129,7 +144,7 @@ func compare(b *testing.B, group string, cmds ...command) []time.Duration {
 		if i > 0 {
 			b.ReportMetric(ratio, metricName(c.Name)+"-ratio")
 		}
-		addRow(row{Group: group, Name: c.Name, Median: medians[i], Ratio: ratio, Size: fileSize(c.Path)})
+		addRow(row{Group: group, Name: c.Name, Median: medians[i], Ratio: ratio, Size: fileSize(c.Path), RSS: int64(median(rss[i]))})
 	}
 	return medians
 }
@@ -181,13 +196,13 @@ func printReport() {
 	if len(report) == 0 {
 		return
 	}
-	fmt.Printf("\n| group | command | median | × baseline | stripped size |\n|---|---|---|---|---|\n")
+	fmt.Printf("\n| group | command | median | × baseline | max RSS | stripped size |\n|---|---|---|---|---|---|\n")
 	for _, r := range report {
 		size := "-"
 		if r.Size > 0 {
 			size = fmt.Sprintf("%.1f MB", float64(r.Size)/1e6)
 		}
-		fmt.Printf("| %s | %s | %s | %.2f | %s |%s\n", r.Group, r.Name, fmtDuration(r.Median), r.Ratio, size, r.Extra)
+		fmt.Printf("| %s | %s | %s | %.2f | %.0f MB | %s |%s\n", r.Group, r.Name, fmtDuration(r.Median), r.Ratio, float64(r.RSS)/1e6, size, r.Extra)
 	}
 }
 

@@ -22,7 +22,7 @@ func TestCompleteUseContextListsAgentContexts(t *testing.T) {
 	h.run("__complete", "update-kubeconfig", "--use-context", "group/agents:").expect(t, 0, "group/agents:prod")
 	h.run("__complete", "login", "--token-store", "").expect(t, 0, "auto", "keyring", "file", "none")
 	h.run("__complete", "get-contexts", "-o", "").expect(t, 0, "wide", "name", "json", "yaml")
-	h.run("__complete", "").expect(t, 0, "use-context", "get-token", "update-kubeconfig", "access")
+	h.run("__complete", "").expect(t, 0, "use-context", "get-token", "update-kubeconfig", "doctor", "whoami", "access")
 }
 
 func TestCompletionScripts(t *testing.T) {

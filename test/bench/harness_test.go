@@ -115,7 +115,7 @@ func compare(b *testing.B, group string, cmds ...command) []time.Duration {
 	b.Helper()
 	times := make([][]time.Duration, len(cmds))
 	rss := make([][]time.Duration, len(cmds)) // bytes, kept as durations to share median()
-	for i, c := range cmds { // warm-up, and check that each works
+	for i, c := range cmds {                  // warm-up, and check that each works
 		if _, out, err := c.run(); err != nil {
 			b.Fatalf("%s: %v\n%s", c.Name, err, out)
 		}

@@ -50,7 +50,16 @@ func classify(err error) *Error {
 	var missing *kubeconfig.MissingError
 	var notWritable *kubeconfig.NotWritableError
 	var caErr *kas.CAError
+	var kasErr *kas.Error
 	switch {
+	case errors.As(err, &kasErr):
+		// A kubeconfig that cannot be used is bad input; a refusal or an
+		// unreachable KAS is a failure.
+		code := ExitFailed
+		if kasErr.Reason == kas.ReasonKubeconfig {
+			code = ExitBadInput
+		}
+		return &Error{Code: code, Err: kasErr, Fix: kasErr.Fix()}
 	case errors.As(err, &parseErr):
 		return &Error{Code: ExitBadInput, Err: err, Fix: "fix the file by hand (kubectl refuses it too); nothing was changed"}
 	case errors.As(err, &missing):

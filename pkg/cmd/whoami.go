@@ -3,10 +3,8 @@ package cmd
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -73,11 +71,11 @@ func (o *WhoamiOptions) Run(ctx context.Context) error {
 	}
 	client, err := o.deps.kasClient(set, name)
 	if err != nil {
-		return kasFailure(err)
+		return err
 	}
 	review, err := client.SelfSubjectReview(ctx)
 	if err != nil {
-		return kasFailure(err)
+		return err
 	}
 	info := set.Describe(name)
 	view := whoamiView{Context: name, Agent: info.Agent, AgentID: info.AgentID, Server: client.Server(),
@@ -165,7 +163,7 @@ func (d *Deps) kasClient(set *kubeconfig.Set, name string) (*kas.Client, error) 
 // in-process: it is the code kubectl would start, without a second
 // process; anything else runs as kubectl runs it.
 func (d *Deps) execPlugin(ctx context.Context, req kas.ExecRequest) ([]byte, error) {
-	args, ok := ownGetToken(req.Command, req.Args)
+	args, ok := kubeconfig.GetTokenArgs(req.Command, req.Args)
 	if !ok {
 		return kas.RunExec(ctx, req)
 	}
@@ -188,37 +186,4 @@ func (d *Deps) execPlugin(ctx context.Context, req kas.ExecRequest) ([]byte, err
 		return nil, &kas.ExecError{ExitCode: code, Stderr: stderr.String(), Err: fmt.Errorf("exit code %d", code)}
 	}
 	return stdout.Bytes(), nil
-}
-
-// ownGetToken recognizes "kubectl-gitlab get-token …" and "kubectl gitlab
-// get-token …", and returns the plugin's arguments.
-func ownGetToken(command string, args []string) ([]string, bool) {
-	switch strings.TrimSuffix(filepath.Base(command), ".exe") {
-	case pluginCommand:
-	case "kubectl":
-		if len(args) == 0 || args[0] != "gitlab" {
-			return nil, false
-		}
-		args = args[1:]
-	default:
-		return nil, false
-	}
-	if len(args) == 0 || args[0] != "get-token" {
-		return nil, false
-	}
-	return args, true
-}
-
-// kasFailure gives a decoded KAS failure its exit code and fix: a
-// kubeconfig that cannot be used is bad input, anything else a failure.
-func kasFailure(err error) error {
-	var e *kas.Error
-	if !errors.As(err, &e) {
-		return err
-	}
-	code := ExitFailed
-	if e.Reason == kas.ReasonKubeconfig {
-		code = ExitBadInput
-	}
-	return &Error{Code: code, Err: e, Fix: e.Fix()}
 }

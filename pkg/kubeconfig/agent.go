@@ -55,21 +55,30 @@ func AgentOf(u User) (id int64, auth Auth, ok bool) {
 	return 0, AuthOther, false
 }
 
-// execAgentID reads --agent-id from an exec entry that runs
-// "kubectl-gitlab get-token" or "kubectl gitlab get-token".
-func execAgentID(e *Exec) (int64, bool) {
-	args := e.Args
-	switch strings.TrimSuffix(filepath.Base(e.Command), ".exe") {
+// GetTokenArgs recognizes an exec command that runs this plugin's
+// get-token ("kubectl-gitlab get-token …" or "kubectl gitlab get-token …")
+// and returns its arguments from "get-token" on.
+func GetTokenArgs(command string, args []string) ([]string, bool) {
+	switch strings.TrimSuffix(filepath.Base(command), ".exe") {
 	case "kubectl-gitlab":
 	case "kubectl":
 		if len(args) == 0 || args[0] != "gitlab" {
-			return 0, false
+			return nil, false
 		}
 		args = args[1:]
 	default:
-		return 0, false
+		return nil, false
 	}
 	if len(args) == 0 || args[0] != "get-token" {
+		return nil, false
+	}
+	return args, true
+}
+
+// execAgentID reads --agent-id from an exec entry that runs get-token.
+func execAgentID(e *Exec) (int64, bool) {
+	args, ok := GetTokenArgs(e.Command, e.Args)
+	if !ok {
 		return 0, false
 	}
 	for i, a := range args {

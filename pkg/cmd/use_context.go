@@ -162,7 +162,7 @@ func (o *UseContextOptions) resolve() (string, error) {
 	agents := o.set.Contexts(true)
 	switch {
 	case len(agents) == 0:
-		return "", badInput(noAgentsFix, "no agent contexts in %s", describeFiles(o.set))
+		return "", badInput(kubeconfig.NoAgentContextsHint, "no agent contexts in %s", describeFiles(o.set))
 	case len(agents) == 1:
 		return agents[0].Name, nil
 	case o.deps.Terminal != nil && o.deps.Terminal.Interactive():
@@ -173,12 +173,9 @@ func (o *UseContextOptions) resolve() (string, error) {
 		}
 		return names[i], nil
 	}
-	return "", badInput(candidatesFix(agents)+"\nor set KUBE_CONTEXT (as Auto DevOps does)",
+	return "", badInput(kubeconfig.SwitchHint(agents)+"\nor set KUBE_CONTEXT (as Auto DevOps does)",
 		"%d agent contexts in %s, and no NAME, --agent-id or $KUBE_CONTEXT to choose one", len(agents), describeFiles(o.set))
 }
-
-const noAgentsFix = `in a GitLab CI job, share an agent with this project (ci_access in the agent's config.yaml);
-elsewhere, write one with kubectl gitlab update-kubeconfig`
 
 // byName finds a context by full name, else by agent name when that is
 // unique among agent contexts.
@@ -201,9 +198,9 @@ func (o *UseContextOptions) byName(q, from string) (string, error) {
 	case 1:
 		return matches[0].Name, nil
 	case 0:
-		return "", badInput(candidatesFix(agents), "no context named %s in %s", what, describeFiles(o.set))
+		return "", badInput(kubeconfig.SwitchHint(agents), "no context named %s in %s", what, describeFiles(o.set))
 	}
-	return "", badInput(candidatesFix(matches), "agent name %s is ambiguous: %d agent contexts match", what, len(matches))
+	return "", badInput(kubeconfig.SwitchHint(matches), "agent name %s is ambiguous: %d agent contexts match", what, len(matches))
 }
 
 func (o *UseContextOptions) byAgentID(id int64) (string, error) {
@@ -221,9 +218,9 @@ func (o *UseContextOptions) byAgentID(id int64) (string, error) {
 		if _, _, inJob := o.deps.jobGitLab(); inJob {
 			return o.createForJob(id)
 		}
-		return "", badInput(candidatesFix(agents), "no agent context for agent ID %d in %s", id, describeFiles(o.set))
+		return "", badInput(kubeconfig.SwitchHint(agents), "no agent context for agent ID %d in %s", id, describeFiles(o.set))
 	}
-	return "", badInput(candidatesFix(matches), "agent ID %d is ambiguous: %d contexts use it", id, len(matches))
+	return "", badInput(kubeconfig.SwitchHint(matches), "agent ID %d is ambiguous: %d contexts use it", id, len(matches))
 }
 
 // createForJob writes an exec-based context for an agent that the job may
@@ -259,19 +256,6 @@ func (o *UseContextOptions) createForJob(id int64) (string, error) {
 		return "", err
 	}
 	return contexts[0].Context, nil
-}
-
-// candidatesFix lists contexts to choose from.
-func candidatesFix(agents []kubeconfig.ContextInfo) string {
-	if len(agents) == 0 {
-		return noAgentsFix
-	}
-	var b strings.Builder
-	b.WriteString("choose one: kubectl gitlab use-context NAME, where NAME is one of:")
-	for _, a := range agents {
-		fmt.Fprintf(&b, "\n  %s (agent %d)", a.Name, a.AgentID)
-	}
-	return b.String()
 }
 
 func contextNames(infos []kubeconfig.ContextInfo) []string {

@@ -133,7 +133,7 @@ func printWhoami(w io.Writer, v whoamiView) {
 func chooseContext(set *kubeconfig.Set, flag string) (string, error) {
 	if flag != "" {
 		if _, _, ok := set.Context(flag); !ok {
-			return "", badInput(candidatesFix(set.Contexts(true)), "no context named %q in %s", flag, describeFiles(set))
+			return "", badInput(kubeconfig.SwitchHint(set.Contexts(true)), "no context named %q in %s", flag, describeFiles(set))
 		}
 		return flag, nil
 	}

@@ -120,9 +120,6 @@ func rootCause(err error) error {
 	return err
 }
 
-const noAgentsFix = "in a GitLab CI job, share an agent with this project (ci_access in the agent's config.yaml): GitLab then puts its context into $KUBECONFIG;\n" +
-	"elsewhere, write one with kubectl gitlab update-kubeconfig"
-
 // checkKubeconfig: the kubeconfig loads.
 func (r *run) checkKubeconfig() Check {
 	const name, title = "kubeconfig", "kubeconfig"
@@ -162,7 +159,7 @@ func (r *run) checkContext() Check {
 	chosen, from := r.o.Context, "--context"
 	if chosen != "" {
 		if _, _, ok := r.set.Context(chosen); !ok {
-			return fail(name, title, candidates(agents), "no context named %q", chosen)
+			return fail(name, title, kubeconfig.SwitchHint(agents), "no context named %q", chosen)
 		}
 	} else {
 		chosen, from = r.set.CurrentContext(), "the current context"
@@ -179,19 +176,19 @@ func (r *run) checkContext() Check {
 	}
 	if chosen == "" {
 		if len(agents) == 0 {
-			return fail(name, title, noAgentsFix, "no current context and no agent contexts")
+			return fail(name, title, kubeconfig.NoAgentContextsHint, "no current context and no agent contexts")
 		}
 		return fail(name, title, "pass one: kubectl gitlab doctor --context NAME (or set KUBE_CONTEXT)", "which of the %d agent contexts to check? None is current", len(agents))
 	}
 	if _, _, ok := r.set.Context(chosen); !ok {
-		return fail(name, title, candidates(agents), "%s %q names no context", from, chosen)
+		return fail(name, title, kubeconfig.SwitchHint(agents), "%s %q names no context", from, chosen)
 	}
 	info := r.set.Describe(chosen)
 	switch {
 	case !info.Agent && len(agents) == 0:
-		return fail(name, title, noAgentsFix, "%s %q is not an agent context, and there are none", from, chosen)
+		return fail(name, title, kubeconfig.NoAgentContextsHint, "%s %q is not an agent context, and there are none", from, chosen)
 	case !info.Agent && from == "--context":
-		return fail(name, title, candidates(agents), "%q is not an agent context", chosen)
+		return fail(name, title, kubeconfig.SwitchHint(agents), "%q is not an agent context", chosen)
 	case !info.Agent:
 		return fail(name, title, "pass one: kubectl gitlab doctor --context NAME (or set KUBE_CONTEXT)",
 			"which of the %d agent contexts to check? The current one, %q, is not one", len(agents), chosen)
@@ -217,7 +214,7 @@ func (r *run) checkCurrentContext() Check {
 	if len(agents) == 0 {
 		return skip(name, title, "no agent contexts")
 	}
-	fix := candidates(agents) + "\n(in a job, set KUBE_CONTEXT and run kubectl gitlab use-context)"
+	fix := kubeconfig.SwitchHint(agents) + "\n(in a job, set KUBE_CONTEXT and run kubectl gitlab use-context)"
 	if kc := r.d.getenv("KUBE_CONTEXT"); kc != "" {
 		fix = "run kubectl gitlab use-context: it switches to $KUBE_CONTEXT (" + kc + ")"
 	}
@@ -236,18 +233,6 @@ func (r *run) checkCurrentContext() Check {
 			"plain kubectl talks to that cluster, not through an agent, although %d agent contexts exist", len(agents))
 	}
 	return fail(name, title, fix, "%q is not an agent context, although %d agent contexts exist", current, len(agents))
-}
-
-func candidates(agents []kubeconfig.ContextInfo) string {
-	if len(agents) == 0 {
-		return noAgentsFix
-	}
-	var b strings.Builder
-	b.WriteString("switch: kubectl gitlab use-context NAME, where NAME is one of:")
-	for _, a := range agents {
-		fmt.Fprintf(&b, "\n  %s (agent %d)", a.Name, a.AgentID)
-	}
-	return b.String()
 }
 
 // checkKASURL: the server is an https URL, and the client can be built

@@ -8,22 +8,7 @@ import (
 
 // NewRoot builds the command tree.
 func NewRoot(d *Deps) *cobra.Command {
-	root := &cobra.Command{
-		Use:   "kubectl-gitlab",
-		Short: "Use Kubernetes clusters through the GitLab agent: switch agent contexts, trust KAS, mint credentials",
-		Long: `kubectl gitlab works with the kubeconfig that GitLab gives a CI job (one context
-per agent, named <agent project path>:<agent name>) and with workstations that
-reach a cluster through the GitLab agent server (KAS).`,
-		SilenceErrors: true,
-		SilenceUsage:  true,
-		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl gitlab"},
-	}
-	root.SetIn(d.IO.In)
-	root.SetOut(d.IO.Out)
-	root.SetErr(d.IO.ErrOut)
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return badInput("see 'kubectl gitlab "+c.Name()+" --help'", "%v", err)
-	})
+	root := newBareRoot(d)
 	root.AddCommand(
 		newGetContextsCommand(d),
 		newCurrentContextCommand(d),
@@ -41,10 +26,31 @@ reach a cluster through the GitLab agent server (KAS).`,
 	return root
 }
 
+// newBareRoot is the root command without subcommands.
+func newBareRoot(d *Deps) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kubectl-gitlab",
+		Short: "Use Kubernetes clusters through the GitLab agent: switch agent contexts, trust KAS, mint credentials",
+		Long: `kubectl gitlab works with the kubeconfig that GitLab gives a CI job (one context
+per agent, named <agent project path>:<agent name>) and with workstations that
+reach a cluster through the GitLab agent server (KAS).`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl gitlab"},
+	}
+	root.SetIn(d.IO.In)
+	root.SetOut(d.IO.Out)
+	root.SetErr(d.IO.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return badInput("see 'kubectl gitlab "+c.Name()+" --help'", "%v", err)
+	})
+	return root
+}
+
 // Main runs the command line args (without the program name) and returns
 // the exit code.
 func Main(args []string, d *Deps) int {
-	root := NewRoot(d)
+	root := newRootFor(args, d)
 	root.SetArgs(args)
 	err := root.Execute()
 	if err == nil {
@@ -56,6 +62,18 @@ func Main(args []string, d *Deps) int {
 		err = badInput("see 'kubectl gitlab --help'", "%v", err)
 	}
 	return report(d.IO.ErrOut, err)
+}
+
+// newRootFor builds the command tree, or for get-token, which kubectl runs
+// before every command, just that command: building the other twenty
+// (flags, completion) is start-up time for nothing.
+func newRootFor(args []string, d *Deps) *cobra.Command {
+	if len(args) == 0 || args[0] != "get-token" {
+		return NewRoot(d)
+	}
+	root := newBareRoot(d)
+	root.AddCommand(newGetTokenCommand(d))
+	return root
 }
 
 // runE adapts a command's Run to cobra, giving its errors their exit code.

@@ -113,6 +113,13 @@ var (
 // round), and reports each one's median and its ratio to the first.
 func compare(b *testing.B, group string, cmds ...command) []time.Duration {
 	b.Helper()
+	return compareRounds(b, group, b.N, cmds...)
+}
+
+// compareRounds is compare with at most maxRounds rounds, for commands that
+// take a large part of a second each.
+func compareRounds(b *testing.B, group string, maxRounds int, cmds ...command) []time.Duration {
+	b.Helper()
 	times := make([][]time.Duration, len(cmds))
 	rss := make([][]time.Duration, len(cmds)) // bytes, kept as durations to share median()
 	for i, c := range cmds {                  // warm-up, and check that each works
@@ -122,7 +129,7 @@ func compare(b *testing.B, group string, cmds ...command) []time.Duration {
 		_ = i
 	}
 	b.ResetTimer()
-	for n := 0; n < b.N; n++ {
+	for n := 0; n < min(b.N, maxRounds); n++ {
 		for k := range cmds {
 			i := (n + k) % len(cmds)
 			d, out, mem, err := cmds[i].runRSS()

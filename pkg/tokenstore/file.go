@@ -67,15 +67,9 @@ func (s *fileStore) Get(rawURL string) (Entry, error) {
 }
 
 func (s *fileStore) Set(rawURL string, e Entry) error {
-	url, err := NormalizeURL(rawURL)
+	url, e, err := prepareSet(rawURL, e, s.now)
 	if err != nil {
 		return err
-	}
-	if e.Token == "" {
-		return fmt.Errorf("refusing to store an empty token for %s", url)
-	}
-	if e.StoredAt.IsZero() {
-		e.StoredAt = s.now().UTC()
 	}
 	var doc tokenFile
 	return s.file.update(&doc, func(bool) (bool, error) {

@@ -78,15 +78,9 @@ func (s *keyringStore) Get(rawURL string) (Entry, error) {
 }
 
 func (s *keyringStore) Set(rawURL string, e Entry) error {
-	url, err := NormalizeURL(rawURL)
+	url, e, err := prepareSet(rawURL, e, s.now)
 	if err != nil {
 		return err
-	}
-	if e.Token == "" {
-		return fmt.Errorf("refusing to store an empty token for %s", url)
-	}
-	if e.StoredAt.IsZero() {
-		e.StoredAt = s.now().UTC()
 	}
 	data, err := json.Marshal(e)
 	if err != nil {

@@ -183,6 +183,22 @@ type Info struct {
 	StoredAt   time.Time `json:"stored_at,omitzero"`
 }
 
+// prepareSet normalises the URL, refuses an empty token and stamps
+// StoredAt: what every store's Set does first.
+func prepareSet(rawURL string, e Entry, now func() time.Time) (string, Entry, error) {
+	url, err := NormalizeURL(rawURL)
+	if err != nil {
+		return "", e, err
+	}
+	if e.Token == "" {
+		return "", e, fmt.Errorf("refusing to store an empty token for %s", url)
+	}
+	if e.StoredAt.IsZero() {
+		e.StoredAt = now().UTC()
+	}
+	return url, e, nil
+}
+
 func notFound(url, where string) error {
 	return fmt.Errorf("%w for %s in %s", ErrNotFound, url, where)
 }

@@ -98,18 +98,18 @@ func TestNoSecretAnywhere(t *testing.T) {
 	for _, o := range []string{"", "wide", "name", "json", "yaml"} {
 		run(job, "", "get-contexts", "--all", "-o", o)
 	}
-	run(job, "", "current-context")                                                         // none set: error
-	run(job, "", "use-context", "nope")                                                     // unknown: error
+	run(job, "", "current-context")                                                          // none set: error
+	run(job, "", "use-context", "nope")                                                      // unknown: error
 	run(job, "", "use-context", "prod", "--certificate-authority", filepath.Join(tmp, "no")) // bad CA: error
-	run(job, "", "whoami", "--context", "group/agents:prod")                                // untrusted KAS: TLS error
-	run(job, "", "doctor", "--context", "group/agents:prod")                                // TLS failure named
+	run(job, "", "whoami", "--context", "group/agents:prod")                                 // untrusted KAS: TLS error
+	run(job, "", "doctor", "--context", "group/agents:prod")                                 // TLS failure named
 	run(trusted, "", "use-context", "prod").ok(t)
 	run(job, "", "current-context", "-o", "json")
 	run(job, "", "whoami").ok(t, "gitlab:ci_job:4242")
 	run(job, "", "doctor", "-o", "json")
-	run(job, "", "whoami", "--context", "group/sub/infra:staging")                     // KAS 403: agent not allowed
-	run(with(job, "CI_JOB_TOKEN", sweepWrongJob), "", "doctor")                       // the kubeconfig's token is GitLab's; the env one is wrong
-	run(with(job, "CI_JOB_TOKEN", sweepWrongJob), "", "update-kubeconfig")            // 401
+	run(job, "", "whoami", "--context", "group/sub/infra:staging")                       // KAS 403: agent not allowed
+	run(with(job, "CI_JOB_TOKEN", sweepWrongJob), "", "doctor")                          // the kubeconfig's token is GitLab's; the env one is wrong
+	run(with(job, "CI_JOB_TOKEN", sweepWrongJob), "", "update-kubeconfig")               // 401
 	run(with(job, "SSL_CERT_FILE", filepath.Join(tmp, "none")), "", "update-kubeconfig") // TLS failure
 	run(trusted, "", "get-token", "--agent-id", "1234").ok(t, "ci:1234:")
 	run(job, "", "get-token", "--agent-id", "abc")
@@ -118,7 +118,7 @@ func TestNoSecretAnywhere(t *testing.T) {
 	if data, _ := os.ReadFile(jobConfig); strings.Contains(string(data), jobToken) {
 		t.Errorf("update-kubeconfig left the job token in the kubeconfig it wrote")
 	}
-	run(job, "", "whoami").ok(t, "gitlab:ci_job:4242") // now through the exec entry
+	run(job, "", "whoami").ok(t, "gitlab:ci_job:4242")          // now through the exec entry
 	run(with(job, "CI_JOB_TOKEN", sweepWrongJob), "", "whoami") // KAS 401 through the exec entry
 	run(with(job, "CI_JOB_TOKEN", ""), "", "whoami")            // no token: get-token's hint
 	malformed := filepath.Join(jobDir, "malformed")

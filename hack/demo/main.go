@@ -77,6 +77,7 @@ func run() error {
 		"HOME=" + home,
 		"KUBECONFIG=" + kubeconfig,
 		"CI_JOB_TOKEN=" + jobToken,
+		"CI_API_V4_URL=" + kas.URL + "/api/v4",
 	}
 	sh := func(args ...string) error {
 		fmt.Printf("\n$ kubectl %s\n", strings.Join(args, " "))
@@ -118,6 +119,20 @@ func run() error {
 		if err := expectOK(args...); err != nil {
 			return err
 		}
+	}
+	fmt.Println("\n# No job token in the kubeconfig: exec entries mint ci:<id>:$CI_JOB_TOKEN on demand:")
+	env = append(env, "KAS_CERTIFICATE="+caFile)
+	for _, args := range [][]string{
+		{"gitlab", "update-kubeconfig", "--use-context", "group/agents:prod"},
+		{"gitlab", "get-contexts"},
+		{"get", "pods"},
+	} {
+		if err := expectOK(args...); err != nil {
+			return err
+		}
+	}
+	if data, _ := os.ReadFile(kubeconfig); strings.Contains(string(data), jobToken) {
+		return fmt.Errorf("the job token is still in the kubeconfig")
 	}
 	var seen []string
 	for _, r := range kas.Requests() {

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -254,14 +253,6 @@ func (d *Deps) onPath(name string) bool {
 		}
 	}
 	return false
-}
-
-// hostOf is a URL's host for naming workstation clusters and contexts.
-func hostOf(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.Host != "" {
-		return u.Host
-	}
-	return raw
 }
 
 func describeAgentContext(c agentContext) string {

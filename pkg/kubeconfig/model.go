@@ -1,7 +1,6 @@
 package kubeconfig
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -456,5 +455,3 @@ func kindName(n *yaml.Node) string {
 	}
 	return "something else"
 }
-
-var errNoRoot = errors.New("empty kubeconfig")

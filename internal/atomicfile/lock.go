@@ -101,11 +101,13 @@ func try(path string) (*Lock, error) {
 // killed before its marker was written would leave an empty lock that
 // looks like kubectl's, and block others for KubectlStaleAfter.)
 func create(path string) (*Lock, error) {
-	private := path + newInfix + strconv.Itoa(os.Getpid())
-	f, err := os.OpenFile(private, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	// A name of its own per attempt: two goroutines (or a PID reused)
+	// sharing one could link each other's file into place.
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+newInfix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("cannot create lock file %s: %w", path, errors.Unwrap(err))
 	}
+	private := f.Name()
 	l := &Lock{path: path, f: f}
 	if err := lockFile(f, true); err != nil {
 		f.Close()

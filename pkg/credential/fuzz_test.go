@@ -7,7 +7,7 @@ import (
 )
 
 func FuzzParseToken(f *testing.F) {
-	for _, s := range []string{"ci:1234:tok", "pat:1:a:b", "ci::x", "ci:99999999999999999999:x", "x", ""} {
+	for _, s := range []string{"ci:1234:tok", "pat:1:a:b", "ci::x", "ci:99999999999999999999:x", "pat:01:0", "ci:0:x", "x", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -18,7 +18,12 @@ func FuzzParseToken(f *testing.F) {
 			}
 			return
 		}
-		if tok.String() != s {
+		// KAS reads the agent ID as a decimal number, so "ci:01:x" is agent
+		// 1; only such a non-canonical ID may render differently.
+		if again, err := ParseToken(tok.String()); err != nil || again != tok {
+			t.Fatalf("round trip: %q -> %+v -> %q -> %+v, %v", s, tok, tok.String(), again, err)
+		}
+		if idText := strings.SplitN(s, ":", 3)[1]; idText[0] != '0' && tok.String() != s {
 			t.Fatalf("round trip: %q -> %+v -> %q", s, tok, tok.String())
 		}
 		if tok.AgentID <= 0 || tok.Secret == "" || (tok.Kind != KindCI && tok.Kind != KindPAT) {

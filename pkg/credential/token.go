@@ -56,7 +56,8 @@ func ParseToken(s string) (Token, error) {
 	return Token{Kind: Kind(kind), AgentID: id, Secret: secret}, nil
 }
 
-// ParseAgentID parses a GitLab agent ID: a positive decimal integer.
+// ParseAgentID parses a GitLab agent ID: a positive decimal integer. Leading
+// zeros are allowed, as KAS allows them.
 func ParseAgentID(s string) (int64, error) {
 	if s == "" || s[0] == '+' || s[0] == '-' {
 		return 0, fmt.Errorf("agent ID %q is not a positive number", s)

@@ -72,6 +72,7 @@ func TestServer(t *testing.T) {
 		"metadata": {"name": "ci-jobs-read-pods"},
 		"roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
 		"subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "gitlab:ci_job"}]}`, http.StatusCreated)
+	s.WaitForAccess(t, testapiserver.Access{User: ciJobIdentity.user, Groups: []string{"gitlab:ci_job"}, Verb: "list", Resource: "pods", Namespace: namespace})
 
 	t.Run("impersonated CI job", func(t *testing.T) {
 		// The headers that KAS adds on behalf of a CI job, as on the wire.

@@ -132,6 +132,10 @@ func startCluster(t *testing.T) *cluster {
 	})
 	c := &cluster{api: api, kas: kas, admin: api.AdminKubeconfig(t)}
 	c.asAdmin(t, clusterRBAC, "apply", "-f", "-").ok(t, "rolebinding.rbac.authorization.k8s.io/ci-jobs-read-pods created")
+	api.WaitForAccess(t,
+		testapiserver.Access{User: agentServiceAccount, Verb: "impersonate", Resource: "users"},
+		testapiserver.Access{User: "gitlab:ci_job:1", Groups: []string{"gitlab:ci_job"}, Verb: "list", Resource: "pods", Namespace: "ns"},
+		testapiserver.Access{User: "deployer", Verb: "get", Resource: "configmaps", Namespace: "ns"})
 	return c
 }
 
@@ -335,6 +339,7 @@ rules: [{apiGroups: [""], resources: [configmaps], verbs: [get, list, create, up
 	binding := run(prod, "gitlab", "access", "rbac", "--for-project-id", "150", "--environment", "prod",
 		"--clusterrole", "configmap-editor", "--namespace", "ns").ok(t, "kind: RoleBinding", "gitlab:project_env:150:prod")
 	c.asAdmin(t, binding.stdout, "apply", "-f", "-").ok(t, "rolebinding.rbac.authorization.k8s.io/")
+	c.api.WaitForAccess(t, testapiserver.Access{User: "gitlab:ci_job:4242", Groups: []string{"gitlab:project_env:150:prod"}, Verb: "create", Resource: "configmaps", Namespace: "ns"})
 
 	// Allowed: the role's verbs on configmaps in ns.
 	run(prod, "create", "configmap", "x", "-n", "ns", "--from-literal=a=b").ok(t, "configmap/x created")

@@ -45,11 +45,13 @@ demo:
 ## dist: release archives (linux, darwin, windows × amd64, arm64), checksums.txt
 ## and the krew manifest plugin.yaml, in dist/: make dist VERSION=v1.2.3
 ## [DOWNLOAD_URL=… where the manifest says the archives are; default the GitLab release's]
-## The manifest is also copied to ./plugin.yaml, where krew-index tooling
-## looks; it is not committed, since its checksums exist only per release.
+## Run on a release tag, it also replaces ./plugin.yaml, the committed manifest
+## of the latest release (not for another DOWNLOAD_URL: that is a test release).
 dist:
 	$(GO) run ./hack/dist -version "$(VERSION)" -commit "$(COMMIT)" -out dist $(if $(DOWNLOAD_URL),-download-url "$(DOWNLOAD_URL)")
-	cp dist/plugin.yaml plugin.yaml
+	@if [ -z "$(DOWNLOAD_URL)" ] && [ "$$(git describe --exact-match --tags HEAD 2>/dev/null)" = "$(VERSION)" ]; then \
+	  cp dist/plugin.yaml plugin.yaml && echo "plugin.yaml is now the manifest of $(VERSION): commit it"; \
+	else echo "plugin.yaml left as is: HEAD is not tagged $(VERSION)"; fi
 
 lint:
 	@files=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -57,4 +59,4 @@ lint:
 	$(GO) vet ./...
 
 clean:
-	rm -rf bin dist plugin.yaml
+	rm -rf bin dist

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -62,14 +63,7 @@ func TestKrewRelease(t *testing.T) {
 		if got := slices.Sorted(maps.Keys(sums)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
 			t.Fatalf("checksums.txt lists %v, want %v", got, want)
 		}
-		if len(m.Spec.Platforms) != len(releasePlatforms) {
-			t.Fatalf("the manifest has %d platforms, want %d", len(m.Spec.Platforms), len(releasePlatforms))
-		}
-		if m.APIVersion != "krew.googlecontainertools.github.com/v1alpha2" || m.Kind != "Plugin" || m.Metadata.Name != "gitlab" ||
-			m.Spec.Version != releaseVersion || m.Spec.Homepage != "https://gitlab.com/kubectl-gitlab/kubectl-gitlab" ||
-			m.Spec.ShortDescription == "" || m.Spec.Description == "" || m.Spec.Caveats == "" {
-			t.Errorf("manifest header: %+v", m)
-		}
+		checkManifest(t, m, releaseVersion, releaseDownloads)
 		for i, p := range m.Spec.Platforms {
 			platform := releasePlatforms[i]
 			archive := archiveName(releaseVersion, platform)
@@ -77,18 +71,9 @@ func TestKrewRelease(t *testing.T) {
 			if strings.HasPrefix(platform, "windows/") {
 				bin += ".exe"
 			}
-			if got := p.Selector.MatchLabels["os"] + "/" + p.Selector.MatchLabels["arch"]; got != platform {
-				t.Errorf("platform %d selects %s, want %s", i, got, platform)
-			}
-			if p.URI != releaseDownloads+archive {
-				t.Errorf("%s: uri %s, want %s", platform, p.URI, releaseDownloads+archive)
-			}
 			actual := fileSHA256(t, filepath.Join(dir, archive))
 			if p.SHA256 != actual || sums[archive] != actual {
 				t.Errorf("%s: manifest sha256 %s, checksums.txt %s, archive %s", archive, p.SHA256, sums[archive], actual)
-			}
-			if p.Bin != bin || !slices.Contains(p.Files, manifestFile{From: bin, To: "."}) || !slices.Contains(p.Files, manifestFile{From: "LICENSE", To: "."}) {
-				t.Errorf("%s: bin %q files %+v, want %s and LICENSE", platform, p.Bin, p.Files, bin)
 			}
 			if got, want := archiveEntries(t, filepath.Join(dir, archive)), []string{"LICENSE", "README.md", bin}; !slices.Equal(got, want) {
 				t.Errorf("%s holds %v, want %v", archive, got, want)
@@ -222,6 +207,65 @@ func TestKrewUpgrade(t *testing.T) {
 		}
 	}
 	noSecret(t, jobToken, kubectlRuns...)
+}
+
+// checkManifest checks a release manifest against what hack/dist must
+// write for version: krew's header, then for each release platform, in
+// order, its selector, the archive's URL under downloads, a sha256, and
+// the binary and LICENSE to install.
+func checkManifest(t *testing.T, m pluginManifest, version, downloads string) {
+	t.Helper()
+	if len(m.Spec.Platforms) != len(releasePlatforms) {
+		t.Fatalf("the manifest has %d platforms, want %d", len(m.Spec.Platforms), len(releasePlatforms))
+	}
+	if m.APIVersion != "krew.googlecontainertools.github.com/v1alpha2" || m.Kind != "Plugin" || m.Metadata.Name != "gitlab" ||
+		m.Spec.Version != version || m.Spec.Homepage != "https://gitlab.com/kubectl-gitlab/kubectl-gitlab" ||
+		m.Spec.ShortDescription == "" || m.Spec.Description == "" || m.Spec.Caveats == "" {
+		t.Errorf("manifest header: %+v", m)
+	}
+	for i, p := range m.Spec.Platforms {
+		platform := releasePlatforms[i]
+		archive := archiveName(version, platform)
+		bin := "kubectl-gitlab"
+		if strings.HasPrefix(platform, "windows/") {
+			bin += ".exe"
+		}
+		if got := p.Selector.MatchLabels["os"] + "/" + p.Selector.MatchLabels["arch"]; got != platform {
+			t.Errorf("platform %d selects %s, want %s", i, got, platform)
+		}
+		if p.URI != downloads+archive {
+			t.Errorf("%s: uri %s, want %s", platform, p.URI, downloads+archive)
+		}
+		if sum, err := hex.DecodeString(p.SHA256); err != nil || len(sum) != sha256.Size || strings.ToLower(p.SHA256) != p.SHA256 {
+			t.Errorf("%s: sha256 %q is not a lowercase hex SHA-256", platform, p.SHA256)
+		}
+		if p.Bin != bin || !slices.Contains(p.Files, manifestFile{From: bin, To: "."}) || !slices.Contains(p.Files, manifestFile{From: "LICENSE", To: "."}) {
+			t.Errorf("%s: bin %q files %+v, want %s and LICENSE", platform, p.Bin, p.Files, bin)
+		}
+	}
+}
+
+// TestCommittedManifest: plugin.yaml at the top of the repository is the
+// krew manifest of the latest release, as `make dist VERSION=…` wrote it at
+// that release's tag. It is what goes to krew-index, and what
+// `kubectl krew install --manifest-url` reads before the index has it:
+// krew's validator accepts it, and it names every platform's archive of
+// its version on the release page.
+func TestCommittedManifest(t *testing.T) {
+	tools := buildKrewTools(t)
+	committed := filepath.Join(moduleRoot(), "plugin.yaml")
+	m := readManifest(t, committed)
+	if !regexp.MustCompile(`^v\d+\.\d+\.\d+$`).MatchString(m.Spec.Version) {
+		t.Fatalf("plugin.yaml: spec.version %q is not a release version vX.Y.Z", m.Spec.Version)
+	}
+	checkManifest(t, m, m.Spec.Version, "https://gitlab.com/kubectl-gitlab/kubectl-gitlab/-/releases/"+m.Spec.Version+"/downloads/")
+
+	indexed := filepath.Join(t.TempDir(), "gitlab.yaml")
+	copyFile(t, committed, indexed)
+	r := newEnv(t).run(tools.Validator, "-manifest", indexed, "-skip-install").ok(t)
+	if !strings.Contains(r.stderr, "structural validation OK") {
+		t.Fatalf("validate-krew-manifest did not say %q:\n%s", "structural validation OK", r)
+	}
 }
 
 // runDist runs hack/dist, the tool behind `make dist`, into a new directory

@@ -67,10 +67,7 @@ func TestKrewRelease(t *testing.T) {
 		for i, p := range m.Spec.Platforms {
 			platform := releasePlatforms[i]
 			archive := archiveName(releaseVersion, platform)
-			bin := "kubectl-gitlab"
-			if strings.HasPrefix(platform, "windows/") {
-				bin += ".exe"
-			}
+			bin := binaryName(platform)
 			actual := fileSHA256(t, filepath.Join(dir, archive))
 			if p.SHA256 != actual || sums[archive] != actual {
 				t.Errorf("%s: manifest sha256 %s, checksums.txt %s, archive %s", archive, p.SHA256, sums[archive], actual)
@@ -226,10 +223,7 @@ func checkManifest(t *testing.T, m pluginManifest, version, downloads string) {
 	for i, p := range m.Spec.Platforms {
 		platform := releasePlatforms[i]
 		archive := archiveName(version, platform)
-		bin := "kubectl-gitlab"
-		if strings.HasPrefix(platform, "windows/") {
-			bin += ".exe"
-		}
+		bin := binaryName(platform)
 		if got := p.Selector.MatchLabels["os"] + "/" + p.Selector.MatchLabels["arch"]; got != platform {
 			t.Errorf("platform %d selects %s, want %s", i, got, platform)
 		}
@@ -291,6 +285,14 @@ func runDist(t *testing.T, version, downloadURL string, platforms ...string) str
 	}
 	t.Logf("hack/dist %s %v: %v", version, platforms, time.Since(began).Round(100*time.Millisecond))
 	return out
+}
+
+// binaryName is the plugin's file name in the archive of platform (os/arch).
+func binaryName(platform string) string {
+	if strings.HasPrefix(platform, "windows/") {
+		return "kubectl-gitlab.exe"
+	}
+	return "kubectl-gitlab"
 }
 
 func archiveName(version, platform string) string {

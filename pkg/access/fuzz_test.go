@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/yamlpos"
 )
 
 // FuzzParse: whatever the bytes, Parse returns; every problem has a line in
@@ -39,7 +41,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg := Parse("fuzz.yaml", data)
-		lines := lineCount(data)
+		lines := yamlpos.LineCount(data)
 		checkDiagnostics := func(ds []Diagnostic) {
 			for _, d := range ds {
 				if d.Line < 1 || d.Line > lines || d.Column < 0 || d.Message == "" || d.Code == "" || d.File != "fuzz.yaml" {

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/yamlpos"
 )
 
 // Parse reads an agent configuration file strictly and returns the model of
@@ -81,6 +83,27 @@ func decodeNode(dec *yaml.Decoder) (n *yaml.Node, err error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// syntaxError reports a YAML parser error at the line where it is.
+func (p *parser) syntaxError(err error, data []byte) {
+	at, msg := yamlpos.Locate(data, err, checkSyntax)
+	p.diags.errorf(CodeYAMLSyntax, Pos{Line: at.Line, Column: at.Column}, "the file is not valid YAML: %s; fix the syntax (GitLab cannot read the agent configuration at all)", yamlpos.Explain(msg))
+}
+
+// checkSyntax parses the first two documents, as readDocument does, and
+// returns the first error.
+func checkSyntax(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for i := 0; i < 2; i++ {
+		if _, err := decodeNode(dec); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // resolve follows an alias to the node it names, and counts the work.

@@ -18,7 +18,7 @@ func TestBadInput(t *testing.T) {
 			path := filepath.Join(h.dir, "broken.yaml")
 			os.WriteFile(path, []byte("apiVersion: v1\ncontexts:\n- name: a\n  context: {cluster: gitlab\nusers: []\n"), 0o600)
 			return path, []string{"use-context", "a"}
-		}, []string{"broken.yaml:3: not valid YAML", "nothing was changed"}},
+		}, []string{"broken.yaml:4: not valid YAML", "nothing was changed"}},
 		{"wrong type names file and line", func(h *harness) (string, []string) {
 			path := filepath.Join(h.dir, "typed.yaml")
 			os.WriteFile(path, []byte("apiVersion: v1\nusers:\n- name: u\n  user:\n    token:\n      nested: ci:1:"+jobToken+"\n"), 0o600)

@@ -268,7 +268,7 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 		data string
 		line int
 	}{
-		"syntax":         {"apiVersion: v1\nclusters:\n- name: a\n  cluster: {server: x\n", 3},
+		"syntax":         {"apiVersion: v1\nclusters:\n- name: a\n  cluster: {server: x\n", 4}, // the unclosed {
 		"bad indent":     {"apiVersion: v1\nclusters:\n- name: a\n   cluster:\n  server: x\n", 4},
 		"not a list":     {"apiVersion: v1\ncontexts: nope\n", 2},
 		"duplicate":      {"contexts:\n- name: a\n  context: {}\n- name: a\n  context: {}\n", 4},

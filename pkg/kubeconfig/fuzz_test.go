@@ -2,6 +2,7 @@ package kubeconfig
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"reflect"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/yamlpos"
 )
 
 // genKubeconfig writes a kubeconfig in one of many styles, chosen by the
@@ -235,6 +238,14 @@ func FuzzParseDocument(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, err := ParseDocument("fuzz.yaml", data)
 		if err != nil {
+			// Every error points into the file; a syntax error at a line.
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("not a ParseError: %v", err)
+			}
+			if pe.Line < 0 || pe.Line > yamlpos.LineCount(data) || (strings.HasPrefix(pe.Msg, "not valid YAML") && pe.Line == 0) {
+				t.Fatalf("error outside the file's %d lines: %v", yamlpos.LineCount(data), err)
+			}
 			return
 		}
 		cfg, err := d.Config()

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/yamlpos"
 )
 
 // Config is the part of one kubeconfig file that the plugin reads. It is
@@ -120,7 +122,7 @@ func parseYAML(file string, data []byte) (doc *yaml.Node, root *yaml.Node, err e
 	if !ok {
 		d = &yaml.Node{}
 		if err := yaml.Unmarshal(data, d); err != nil {
-			return nil, nil, syntaxError(file, err)
+			return nil, nil, syntaxError(file, data, err)
 		}
 	}
 	if d.Kind == 0 || len(d.Content) == 0 {
@@ -136,20 +138,13 @@ func parseYAML(file string, data []byte) (doc *yaml.Node, root *yaml.Node, err e
 	return d, r, nil
 }
 
-// syntaxError turns "yaml: line 7: did not find expected key" into a
-// ParseError that names the file.
-func syntaxError(file string, err error) error {
-	msg := err.Error()
-	msg = strings.TrimPrefix(msg, "yaml: ")
-	line := 0
-	if rest, ok := strings.CutPrefix(msg, "line "); ok {
-		if n, tail, ok := strings.Cut(rest, ": "); ok {
-			if l, convErr := strconv.Atoi(n); convErr == nil {
-				line, msg = l, tail
-			}
-		}
-	}
-	return &ParseError{File: file, Line: line, Msg: "not valid YAML: " + msg}
+// syntaxError turns yaml.v3's error for data into a ParseError that names
+// the file and the line where the error is.
+func syntaxError(file string, data []byte, err error) error {
+	at, msg := yamlpos.Locate(data, err, func(prefix []byte) error {
+		return yaml.Unmarshal(prefix, &yaml.Node{})
+	})
+	return &ParseError{File: file, Line: at.Line, Column: at.Column, Msg: "not valid YAML: " + yamlpos.Explain(msg)}
 }
 
 // decoder walks a kubeconfig tree into a Config.

@@ -1,39 +1,52 @@
-package access
+// Package yamlpos says where in a file a yaml.v3 error is, in the line
+// numbers an editor shows.
+package yamlpos
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"go.yaml.in/yaml/v3"
 )
 
-// syntaxError reports a YAML parser error at the line where it is. yaml.v3
+// Position is a place in a file: line and column count from 1; a zero
+// Column means the whole line.
+type Position struct {
+	Line   int
+	Column int
+}
+
+// Locate says where the error err, which parse returned for data, is, and
+// gives its message without yaml.v3's "yaml: line N: " prefix. yaml.v3
 // names a line in most messages, but for parser errors ("did not find
 // expected key") that is where the enclosing block starts, counted from 0.
-// The line reported here is the first one at which the error appears: the
-// parser stops at the first error, so every prefix of the file that reaches
-// it fails the same way, and the shorter ones do not. Errors without a line
-// (bad bytes, unknown anchors) are located in the input; failing all that the
-// diagnostic points at line 1, never nowhere.
-func (p *parser) syntaxError(err error, data []byte) {
+// The line returned is the first one at which the error appears: the parser
+// stops at the first error, so every prefix of the file that reaches it
+// fails the same way, and the shorter ones do not. parse must be what gave
+// err (it is run again on prefixes of data). Errors without a line (bad
+// bytes, unknown anchors) are located in the input; failing all that, the
+// position is line 1, never nowhere.
+func Locate(data []byte, err error, parse func([]byte) error) (Position, string) {
 	line, msg := splitYAMLError(err)
-	at := Pos{Line: line}
+	at := Position{Line: line}
 	if at.Line == 0 {
 		at = locateProblem(msg, data)
-	} else if l := firstFailingLine(data, msg); l > 0 {
-		at.Line = l
+	} else {
+		at.Line = firstFailingLine(data, msg, line, parse)
 	}
-	if n := lineCount(data); at.Line > n {
-		at = Pos{Line: n}
+	if n := LineCount(data); at.Line > n {
+		at = Position{Line: n}
 	}
+	return at, msg
+}
+
+// Explain adds to a yaml.v3 message what usually causes it, where that is
+// known and the message does not say.
+func Explain(msg string) string {
 	if strings.HasPrefix(msg, "did not find expected key") {
-		msg += " (check the indentation of this line and the one before)"
+		return msg + " (check the indentation of this line and the one before)"
 	}
-	p.diags.errorf(CodeYAMLSyntax, at, "the file is not valid YAML: %s; fix the syntax (GitLab cannot read the agent configuration at all)", msg)
+	return msg
 }
 
 // splitYAMLError separates yaml.v3's `yaml: line N: message`.
@@ -49,50 +62,48 @@ func splitYAMLError(err error) (line int, msg string) {
 	return 0, msg
 }
 
-// firstFailingLine finds, by bisection, the fewest lines of data that fail
-// to parse with message msg; 0 when even the whole file does not.
-func firstFailingLine(data []byte, msg string) int {
+// firstFailingLine finds the fewest lines of data that fail to parse with
+// message msg, the whole of data being known to. The search starts near
+// named, the line yaml.v3 gave, which is at or a little before the error:
+// it gallops forward from there, then bisects, so that a large file takes a
+// few parses of about the error's length rather than many of the whole.
+func firstFailingLine(data []byte, msg string, named int, parse func([]byte) error) int {
 	lines := splitLines(data)
 	fails := func(k int) bool {
-		err := checkSyntax(bytes.Join(lines[:k], nil))
+		err := parse(bytes.Join(lines[:k], nil))
 		if err == nil {
 			return false
 		}
 		_, m := splitYAMLError(err)
 		return m == msg
 	}
-	if !fails(len(lines)) {
-		return 0
+	n := len(lines)
+	// Find lo < hi with !fails(lo) (or lo == 0) and fails(hi).
+	lo, hi := min(max(named-1, 1), n), n
+	if fails(lo) {
+		lo, hi = 0, lo
+	} else {
+		for step := 1; lo+step < n; step *= 2 {
+			if fails(lo + step) {
+				hi = lo + step
+				break
+			}
+			lo += step
+		}
 	}
-	lo, hi := 1, len(lines) // fails(hi) holds
-	for lo < hi {
+	for hi-lo > 1 {
 		mid := lo + (hi-lo)/2
 		if fails(mid) {
 			hi = mid
 		} else {
-			lo = mid + 1
+			lo = mid
 		}
 	}
 	return hi
 }
 
-// checkSyntax parses the first two documents, as readDocument does, and
-// returns the first error.
-func checkSyntax(data []byte) error {
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	for i := 0; i < 2; i++ {
-		if _, err := decodeNode(dec); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-	}
-	return nil
-}
-
 // locateProblem finds the place an error message without a line is about.
-func locateProblem(msg string, data []byte) Pos {
+func locateProblem(msg string, data []byte) Position {
 	if rest, ok := strings.CutPrefix(msg, "unknown anchor '"); ok {
 		if anchor, ok := strings.CutSuffix(rest, "' referenced"); ok {
 			if i := bytes.Index(data, []byte("*"+anchor)); i >= 0 {
@@ -103,7 +114,7 @@ func locateProblem(msg string, data []byte) Pos {
 	if i := firstBadByte(data); i >= 0 {
 		return offsetPos(data, i)
 	}
-	return Pos{Line: 1}
+	return Position{Line: 1}
 }
 
 // firstBadByte returns the offset of the first byte YAML refuses: invalid
@@ -122,7 +133,7 @@ func firstBadByte(data []byte) int {
 	return -1
 }
 
-func offsetPos(data []byte, offset int) Pos {
+func offsetPos(data []byte, offset int) Position {
 	line, start := 1, 0
 	for _, l := range splitLines(data) {
 		if start+len(l) > offset {
@@ -130,12 +141,12 @@ func offsetPos(data []byte, offset int) Pos {
 		}
 		line, start = line+1, start+len(l)
 	}
-	return Pos{Line: line, Column: offset - start + 1}
+	return Position{Line: line, Column: offset - start + 1}
 }
 
-// lineCount is the highest line number YAML can report for data: one more
+// LineCount is the highest line number YAML can report for data: one more
 // than its line breaks.
-func lineCount(data []byte) int {
+func LineCount(data []byte) int {
 	n := 1
 	for i := 0; i < len(data); {
 		if b := breakLen(data[i:]); b > 0 {

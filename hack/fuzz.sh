@@ -22,6 +22,13 @@ deadline_race() {
     ! grep -q -e 'Failing input written to' -e '^panic:' -e '_test\.go:[0-9]*:' <<<"$out"
 }
 
+# fail prints the whole output of a failure (it names the failing input)
+# and stops.
+fail() {
+  printf '%s\n' "$out" | grep -v '^fuzz: elapsed' >&2
+  exit 1
+}
+
 count=0
 while IFS=: read -r file target; do
   pkg=./$(dirname "$file")
@@ -29,14 +36,9 @@ while IFS=: read -r file target; do
   if ! fuzz_once "$pkg" "$target"; then
     if deadline_race; then
       echo "  the fuzz coordinator's deadline race (go.dev/issue/75804), no finding: once more"
-      fuzz_once "$pkg" "$target" || {
-        printf '%s\n' "$out" | grep -v '^fuzz: elapsed' >&2
-        exit 1
-      }
+      fuzz_once "$pkg" "$target" || fail
     else
-      # Keep the whole output of a failure: it names the failing input.
-      printf '%s\n' "$out" | grep -v '^fuzz: elapsed' >&2
-      exit 1
+      fail
     fi
   fi
   printf '%s\n' "$out" | tail -n 1

@@ -38,11 +38,10 @@ func (a Access) String() string {
 // same authorizer as the requests themselves.
 func (s *Server) WaitForAccess(t testing.TB, accesses ...Access) {
 	t.Helper()
-	admin := s.Client(adminUser, AdminGroup)
 	deadline := time.Now().Add(accessTimeout)
 	for _, a := range accesses {
 		for {
-			allowed, err := s.allowed(admin, a)
+			allowed, err := s.allowed(a)
 			if err != nil {
 				t.Fatalf("testapiserver: asking whether %s is allowed: %v", a, err)
 			}
@@ -57,7 +56,7 @@ func (s *Server) WaitForAccess(t testing.TB, accesses ...Access) {
 	}
 }
 
-func (s *Server) allowed(admin *http.Client, a Access) (bool, error) {
+func (s *Server) allowed(a Access) (bool, error) {
 	review := map[string]any{
 		"apiVersion": "authorization.k8s.io/v1",
 		"kind":       "SubjectAccessReview",
@@ -73,7 +72,7 @@ func (s *Server) allowed(admin *http.Client, a Access) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	resp, err := admin.Post(s.URL+"/apis/authorization.k8s.io/v1/subjectaccessreviews", "application/json", bytes.NewReader(body))
+	resp, err := s.admin.Post(s.URL+"/apis/authorization.k8s.io/v1/subjectaccessreviews", "application/json", bytes.NewReader(body))
 	if err != nil {
 		return false, err
 	}

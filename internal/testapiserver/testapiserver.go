@@ -53,6 +53,7 @@ type Server struct {
 	CAFile string
 
 	clientCA *authority
+	admin    *http.Client // an AdminGroup identity, for readiness and access reviews
 }
 
 // Option changes how Start runs kube-apiserver.
@@ -86,7 +87,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 		t.Fatalf("testapiserver: %v", err)
 	}
 	s := &Server{CAPEM: pki.servingCA.certPEM, CAFile: pki.servingCAFile, clientCA: pki.clientCA}
-	adminClient := s.Client(adminUser, AdminGroup)
+	s.admin = s.Client(adminUser, AdminGroup)
 
 	began := time.Now()
 	for attempt := 1; ; attempt++ {
@@ -98,7 +99,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 			pki:          pki,
 			extraArgs:    o.apiserverArgs,
 		}
-		err := run.start(t, adminClient, began.Add(readyTimeout))
+		err := run.start(t, s.admin, began.Add(readyTimeout))
 		if err == nil {
 			s.URL = run.url
 			t.Logf("testapiserver: kube-apiserver ready at %s after %v", s.URL, time.Since(began).Round(time.Millisecond))

@@ -20,7 +20,7 @@ test: lint test-apiserver-binaries test-go test-keyring fuzz
 # kube-apiserver and etcd build from the module proxy (minutes when cold);
 # build them first, alone, so no test waits on them under a timeout.
 test-apiserver-binaries:
-	$(GO) test -count=1 -timeout 30m -run '^TestBinaries$$' ./internal/testapiserver/
+	$(GO) test -count=1 -timeout 30m -run '^TestBinaries$$' ./internal/testing/testapiserver/
 
 test-go:
 	$(GO) test -count=1 -timeout 20m ./...
@@ -28,7 +28,7 @@ test-go:
 # The real-keyring tests run in a private D-Bus session with an unlocked
 # gnome-keyring (the script installs the Debian packages when missing).
 test-keyring:
-	hack/keyring/with-secret-service.sh $(GO) test -tags secretservice -count=1 ./pkg/tokenstore/ ./internal/testkeyring/
+	hack/keyring/with-secret-service.sh $(GO) test -tags secretservice -count=1 ./pkg/tokenstore/ ./internal/testing/testkeyring/
 	hack/keyring/with-secret-service.sh $(GO) test -tags secretservice -count=1 -run SecretService ./test/e2e/
 
 fuzz:

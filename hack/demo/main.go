@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testkas"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkas"
 )
 
 const jobToken = "glcbt-64_demoJobToken"

@@ -9,7 +9,7 @@ import (
 
 	"k8s.io/client-go/tools/clientcmd"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testkas"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkas"
 )
 
 func jobServer(t *testing.T, metadata string) *testkas.Server {

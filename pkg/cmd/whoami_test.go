@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testkas"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkas"
 )
 
 // ciJobGroups are the groups of GitLab's example: job 4242 of project 150

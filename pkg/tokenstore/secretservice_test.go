@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testkeyring"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkeyring"
 )
 
 // privateHome points HOME and the XDG dirs at a fresh directory.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testkas"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkas"
 )
 
 const execInfoV1 = `{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","spec":{"interactive":false}}`

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testapiserver"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testapiserver"
 )
 
 const (
@@ -32,7 +32,7 @@ var krewPackages = []string{"sigs.k8s.io/krew/cmd/krew", "sigs.k8s.io/krew/cmd/v
 
 // buildKrewTools returns krew and validate-krew-manifest built from the
 // versions pinned in test/e2e/tools/krew. They are built once into the e2e
-// binary cache (as internal/testapiserver does for kube-apiserver), keyed by
+// binary cache (as internal/testing/testapiserver does for kube-apiserver), keyed by
 // that module's go.mod and go.sum. A failed build fails the test: it must
 // never pass by not running.
 func buildKrewTools(t *testing.T) krewTools {
@@ -97,7 +97,7 @@ func (k krewTools) present() bool {
 }
 
 // e2eCacheRoot is where the e2e tests keep built binaries: the directory
-// internal/testapiserver uses, so one variable moves them all.
+// internal/testing/testapiserver uses, so one variable moves them all.
 func e2eCacheRoot(t *testing.T) string {
 	if dir := os.Getenv(testapiserver.CacheEnv); dir != "" {
 		abs, err := filepath.Abs(dir)

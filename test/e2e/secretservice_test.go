@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testkeyring"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkeyring"
 )
 
 // TestSecretServiceLoginGetTokenLogout, against a real Secret Service

@@ -1,7 +1,7 @@
 // Command reference is the yardstick for get-token's start-up time: a
 // stdlib-only program that prints the same ExecCredential with
 // encoding/json, and links net/http and crypto/tls as any plugin that talks
-// to GitLab must (DESIGN.md, "Performance budget of get-token").
+// to GitLab must (README.md, "Performance").
 package main
 
 import (

@@ -4,7 +4,7 @@
 // the Makefile under hack/keyring/with-secret-service.sh, which provides a
 // private D-Bus session with an unlocked gnome-keyring:
 //
-//	hack/keyring/with-secret-service.sh go test -tags secretservice -count=1 ./pkg/tokenstore/ ./internal/testkeyring/
+//	hack/keyring/with-secret-service.sh go test -tags secretservice -count=1 ./pkg/tokenstore/ ./internal/testing/testkeyring/
 //
 // Without the tag those tests are not built, so plain `go test ./...` stays
 // green on a machine without a keyring; with it, a missing keyring fails

@@ -30,7 +30,7 @@ func TestRequireFailsWithTheCommandWhenThereIsNoBus(t *testing.T) {
 	for _, want := range []string{
 		"TestSomething/sub needs a running, unlocked Secret Service",
 		"DBUS_SESSION_BUS_ADDRESS is not set",
-		"hack/keyring/with-secret-service.sh go test -tags secretservice -count=1 -run '^TestSomething$' ./internal/testkeyring/",
+		"hack/keyring/with-secret-service.sh go test -tags secretservice -count=1 -run '^TestSomething$' ./internal/testing/testkeyring/",
 	} {
 		if !strings.Contains(r.failed, want) {
 			t.Errorf("failure message lacks %q:\n%s", want, r.failed)

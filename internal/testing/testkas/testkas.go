@@ -1,7 +1,6 @@
 // Package testkas is a loopback stand-in for GitLab's REST API and the
-// GitLab agent server's k8s-proxy, over TLS with its own CA, speaking what
-// ../../shared/reference/protocol.md describes. Tests and `make demo` use
-// it; it records what it saw so tests can assert on it.
+// GitLab agent server's k8s-proxy, over TLS with its own CA. Tests and
+// `make demo` use it; it records what it saw so tests can assert on it.
 package testkas
 
 import (

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testapiserver"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testapiserver"
 )
 
 const namespace = "ci-apps"

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
@@ -93,10 +94,13 @@ func contextCompletion(d *Deps) cobra.CompletionFunc {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		var out []string
-		for _, info := range set.Contexts(true) {
-			out = append(out, info.Name+"\tagent "+strconv.FormatInt(info.AgentID, 10))
+		all := agentcontext.All(set)
+		for _, info := range all {
+			if info.Agent {
+				out = append(out, info.Name+"\tagent "+strconv.FormatInt(info.AgentID, 10))
+			}
 		}
-		for _, info := range set.Contexts(false) {
+		for _, info := range all {
 			if !info.Agent {
 				out = append(out, info.Name+"\tnot an agent context")
 			}
@@ -113,7 +117,7 @@ func agentIDCompletion(d *Deps) cobra.CompletionFunc {
 		}
 		var out []string
 		seen := map[int64]bool{}
-		for _, info := range set.Contexts(true) {
+		for _, info := range agentcontext.Agents(set) {
 			if !seen[info.AgentID] {
 				seen[info.AgentID] = true
 				out = append(out, strconv.FormatInt(info.AgentID, 10)+"\t"+info.Name)

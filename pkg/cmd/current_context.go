@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 )
 
 // CurrentContextOptions shows the current context.
@@ -29,7 +31,8 @@ func newCurrentContextCommand(d *Deps) *cobra.Command {
 }
 
 // Run prints the name on stdout; a note on stderr says when it is not an
-// agent context.
+// agent context. No current context, or one that names no context, is bad
+// input (exit 2), as for whoami.
 func (o *CurrentContextOptions) Run() error {
 	if err := checkOutput(o.Output, "", "json", "yaml"); err != nil {
 		return err
@@ -38,14 +41,11 @@ func (o *CurrentContextOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	current := set.CurrentContext()
-	if current == "" {
-		return failed("switch to an agent context: kubectl gitlab use-context [NAME]", "no current context is set in %s", describeFiles(set))
+	r, err := agentcontext.Resolve(set, agentcontext.Query{KubeContext: o.deps.Getenv("KUBE_CONTEXT"), Fallback: agentcontext.Current})
+	if err != nil {
+		return err
 	}
-	if _, _, ok := set.Context(current); !ok {
-		return failed("switch to an existing context: kubectl gitlab use-context [NAME]", "current-context %q names no context in %s", current, describeFiles(set))
-	}
-	info := set.Describe(current)
+	info, current := r.Info, r.Name
 	if o.Output != "" {
 		return printStructured(o.deps.IO.Out, o.Output, viewOf(info, current))
 	}

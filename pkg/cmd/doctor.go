@@ -44,7 +44,7 @@ Exit code 1 if any check fails; warnings alone exit 0.`,
 		RunE: runE(func([]string) error { return o.Run(context.Background()) }),
 	}
 	c.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-	c.Flags().StringVar(&o.Context, "context", "", "the context to check (default: the current context)")
+	c.Flags().StringVar(&o.Context, "context", "", "the context to check, by name or agent name (default: the current context if it is an agent context, else the one use-context would pick)")
 	c.Flags().StringVarP(&o.Namespace, "namespace", "n", "", "check RBAC in this namespace (default: the context's, else default)")
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json")
 	return c

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkas"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/doctor"
 )
 
@@ -24,7 +25,7 @@ func fakeKubectl(h *harness, version string) string {
 	if err := os.WriteFile(kubectl, []byte(script), 0o755); err != nil {
 		h.t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(bin, pluginCommand), []byte("#!/bin/sh\nexit 1\n"), 0o755)
+	os.WriteFile(filepath.Join(bin, agentcontext.PluginCommand), []byte("#!/bin/sh\nexit 1\n"), 0o755)
 	h.env["PATH"] = bin
 	return kubectl
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
@@ -51,7 +52,13 @@ func classify(err error) *Error {
 	var notWritable *kubeconfig.NotWritableError
 	var caErr *kas.CAError
 	var kasErr *kas.Error
+	var resolveErr *agentcontext.Error
+	var notAllowed *agentcontext.NotAllowedError
 	switch {
+	case errors.As(err, &resolveErr):
+		return &Error{Code: ExitBadInput, Err: err, Fix: resolveErr.Fix()}
+	case errors.As(err, &notAllowed):
+		return &Error{Code: ExitFailed, Err: err, Fix: notAllowed.Fix()}
 	case errors.As(err, &kasErr):
 		// A kubeconfig that cannot be used is bad input; a refusal or an
 		// unreachable KAS is a failure.

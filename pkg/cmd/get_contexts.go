@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
 
@@ -72,7 +73,7 @@ type contextView struct {
 	File      string `json:"file" yaml:"file"`
 }
 
-func viewOf(info kubeconfig.ContextInfo, current string) contextView {
+func viewOf(info agentcontext.Info, current string) contextView {
 	auth := string(info.Auth)
 	if !info.Agent {
 		auth = "not-agent"
@@ -85,7 +86,11 @@ func viewOf(info kubeconfig.ContextInfo, current string) contextView {
 func (o *GetContextsOptions) Run() error {
 	current := o.set.CurrentContext()
 	var views []contextView
-	for _, info := range o.set.Contexts(!o.All) {
+	infos := agentcontext.Agents(o.set)
+	if o.All {
+		infos = agentcontext.All(o.set)
+	}
+	for _, info := range infos {
 		views = append(views, viewOf(info, current))
 	}
 	out := o.deps.IO.Out
@@ -106,7 +111,7 @@ func (o *GetContextsOptions) Run() error {
 		return nil
 	}
 	if len(views) == 0 {
-		fmt.Fprintf(o.deps.IO.ErrOut, "No agent contexts in %s.\n", describeFiles(o.set))
+		fmt.Fprintf(o.deps.IO.ErrOut, "No agent contexts in %s.\n", agentcontext.Where(o.set))
 		return nil
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
@@ -139,15 +144,4 @@ func loadExisting(d *Deps, explicit string) (*kubeconfig.Set, error) {
 		return nil, err
 	}
 	return set, set.RequireExisting()
-}
-
-// describeFiles names the kubeconfig files for messages.
-func describeFiles(s *kubeconfig.Set) string {
-	switch {
-	case s.Paths.Explicit != "":
-		return s.Paths.Explicit
-	case s.Paths.Env != "":
-		return "$KUBECONFIG (" + s.Paths.Env + ")"
-	}
-	return s.Files[0].Path
 }

@@ -3,12 +3,10 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
@@ -144,25 +142,14 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var contexts []agentContext
+	var contexts []agentcontext.Spec
 	if o.inJob {
 		allowed, err := client.AllowedAgents(ctx)
 		if err != nil {
 			return gitlabFailure(err)
 		}
-		agents := allowed.Agents
-		if len(o.agentIDs) > 0 {
-			agents = slices.DeleteFunc(slices.Clone(agents), func(a gitlab.AllowedAgent) bool { return !slices.Contains(o.agentIDs, a.ID) })
-			if len(agents) < len(o.agentIDs) {
-				return failed("the agent's config.yaml must share it with this project (ci_access), for this environment and branch", "this job may not use every agent in --agent %s; it may use: %s", strings.Join(o.Agents, ","), allowedIDs(allowed.Agents))
-			}
-		}
-		if len(agents) == 0 {
-			return failed("share an agent with this project: ci_access in the agent's .gitlab/agents/<name>/config.yaml", "GitLab allows this job no agent")
-		}
-		contexts = jobAgentContexts(o.set, agents)
-		if len(o.agentIDs) == 0 {
-			contexts = append(contexts, tokenContextsNotIn(o.set, agents)...)
+		if contexts, err = agentcontext.ForJob(o.set, allowed.Agents, o.agentIDs); err != nil {
+			return err
 		}
 	} else {
 		if contexts, err = o.workstationContexts(ctx, client); err != nil {
@@ -172,30 +159,30 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 	kasURL := o.KASURL
 	if kasURL == "" {
 		fallback := ""
-		if existing, ok := jobContextFor(o.set, contexts[0].AgentID); ok {
+		if existing, ok := agentcontext.OfAgent(o.set, contexts[0].AgentID); ok {
 			fallback = existing.Server
 		}
 		if kasURL, err = resolveKASURL(ctx, client, fallback); err != nil {
 			return err
 		}
 	}
-	w := agentWrite{Contexts: contexts, KASURL: kasURL, CA: o.ca}
+	w := agentcontext.Write{Contexts: contexts, KASURL: kasURL, CA: o.ca.PEMOrNil()}
 	if !o.inJob {
 		// The exec entry names the instance, so get-token finds its token.
 		if w.GitLabURL, err = tokenstore.NormalizeURL(client.BaseURL().String()); err != nil {
 			return err
 		}
 	}
-	if err := w.write(o.set); err != nil {
+	if err := w.Apply(o.set); err != nil {
 		return err
 	}
 	out := o.deps.IO.Out
 	for _, c := range contexts {
-		fmt.Fprintf(out, "Context %s: exec %s get-token --agent-id=%d\n", describeAgentContext(c), pluginCommand, c.AgentID)
+		fmt.Fprintf(out, "Context %s: exec %s get-token --agent-id=%d\n", c, agentcontext.PluginCommand, c.AgentID)
 	}
 	fmt.Fprintf(out, "KAS: %s\n", kasURL)
-	if !o.deps.onPath(pluginCommand) {
-		fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s is not on PATH, so kubectl will not find it; install it with kubectl krew install gitlab\n", pluginCommand)
+	if !o.deps.onPath(agentcontext.PluginCommand) {
+		fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s is not on PATH, so kubectl will not find it; install it with kubectl krew install gitlab\n", agentcontext.PluginCommand)
 	}
 	if o.UseContext == "" {
 		return nil
@@ -204,33 +191,21 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 }
 
 // workstationContexts plans contexts for --project and/or --agent.
-func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, client *gitlab.Client) ([]agentContext, error) {
+func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, client *gitlab.Client) ([]agentcontext.Spec, error) {
 	host := client.BaseURL().Host
-	cluster := host
-	var contexts []agentContext
-	if o.Project != "" {
-		if o.userToken == "" {
-			return nil, badInput("log in first (kubectl gitlab login), or set GITLAB_TOKEN, to a token with the read_api scope; or pass --agent ID", "--project needs a token to list the project's agents")
-		}
-		agents, err := client.ProjectAgents(ctx, o.Project)
-		if err != nil {
-			return nil, gitlabFailure(err)
-		}
-		for _, a := range agents {
-			if len(o.agentIDs) > 0 && !slices.Contains(o.agentIDs, a.ID) {
-				continue
-			}
-			contexts = append(contexts, agentContext{AgentID: a.ID, Context: a.ConfigProject.PathWithNamespace + ":" + a.Name,
-				User: "gitlab-agent:" + host + ":" + strconv.FormatInt(a.ID, 10), Cluster: cluster})
-		}
-		if len(contexts) == 0 {
-			return nil, failed("check the project path, or create an agent in it", "project %s has no agents to write", o.Project)
-		}
-		return contexts, nil
+	if o.Project == "" {
+		return agentcontext.ForAgentIDs(host, o.agentIDs), nil
 	}
-	for _, id := range o.agentIDs {
-		contexts = append(contexts, agentContext{AgentID: id, Context: host + ":agent-" + strconv.FormatInt(id, 10),
-			User: "gitlab-agent:" + host + ":" + strconv.FormatInt(id, 10), Cluster: cluster})
+	if o.userToken == "" {
+		return nil, badInput("log in first (kubectl gitlab login), or set GITLAB_TOKEN, to a token with the read_api scope; or pass --agent ID", "--project needs a token to list the project's agents")
+	}
+	agents, err := client.ProjectAgents(ctx, o.Project)
+	if err != nil {
+		return nil, gitlabFailure(err)
+	}
+	contexts := agentcontext.ForProject(host, agents, o.agentIDs)
+	if len(contexts) == 0 {
+		return nil, failed("check the project path, or create an agent in it", "project %s has no agents to write", o.Project)
 	}
 	return contexts, nil
 }
@@ -255,31 +230,20 @@ func (o *UpdateKubeconfigOptions) workstationToken() string {
 	return ""
 }
 
+// switchTo switches as use-context NAME does, in the kubeconfig just
+// written.
 func (o *UpdateKubeconfigOptions) switchTo(name string) error {
 	set, err := kubeconfig.Load(o.set.Paths)
 	if err != nil {
 		return err
 	}
-	u := &UseContextOptions{deps: o.deps, set: set}
-	resolved, err := u.byName(name, "--use-context")
+	r, err := agentcontext.Resolve(set, agentcontext.Query{Name: name})
 	if err != nil {
 		return err
 	}
-	file := set.CurrentContextFile()
-	if _, err := kubeconfig.Update(file, func(d *kubeconfig.Document) error { return d.SetCurrentContext(resolved) }); err != nil {
+	if _, err := (agentcontext.Switch{Context: r.Info}).Apply(set); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.deps.IO.Out, "Switched to context %q.\n", resolved)
+	fmt.Fprintf(o.deps.IO.Out, "Switched to context %q.\n", r.Name)
 	return nil
-}
-
-func allowedIDs(agents []gitlab.AllowedAgent) string {
-	var ids []string
-	for _, a := range agents {
-		ids = append(ids, strconv.FormatInt(a.ID, 10))
-	}
-	if len(ids) == 0 {
-		return "none"
-	}
-	return strings.Join(ids, ", ")
 }

@@ -175,7 +175,7 @@ func TestUpdateKubeconfigRetriesAndRefuses(t *testing.T) {
 		h := newHarness(t).withKAS(kas)
 		h.inJob(kas)
 		h.env["KUBECONFIG"] = filepath.Join(h.dir, "config")
-		h.run("update-kubeconfig", "--agent", "777").expectErr(t, 1, "may not use every agent", "1234, 5678, 42, 91")
+		h.run("update-kubeconfig", "--agent", "777").expectErr(t, 1, "this job may not use agent 777; it may use: 1234, 5678, 42, 91")
 	})
 }
 

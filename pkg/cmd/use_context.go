@@ -2,13 +2,12 @@ package cmd
 
 import (
 	"context"
-	"encoding/base64"
+	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
@@ -86,7 +85,7 @@ func (o *UseContextOptions) Complete(args []string) error {
 	if o.ca, err = loadCA(o.deps, o.CertificateAuthority); err != nil {
 		return err
 	}
-	if _, _, inJob := o.deps.jobGitLab(); inJob && o.agentID != 0 {
+	if o.deps.inJob() && o.agentID != 0 {
 		// In a job, --agent-id can create the context in a new file.
 		o.set, err = kubeconfig.Load(o.deps.kubeconfigPaths(o.Kubeconfig))
 		return err
@@ -97,173 +96,89 @@ func (o *UseContextOptions) Complete(args []string) error {
 
 // Run resolves the context, edits the files it must, and says what it did.
 func (o *UseContextOptions) Run() error {
-	name, err := o.resolve()
+	info, err := o.resolve()
 	if err != nil {
 		return err
 	}
-	info := o.set.Describe(name)
-	edits := map[string][]func(*kubeconfig.Document) error{}
-	var notes []string
-	if o.ca != nil && (info.Agent || o.caFromFlag) {
-		_, file, ok := o.set.Cluster(info.Cluster)
-		if !ok {
-			return badInput("fix the context or add the cluster", "context %q names cluster %q, which is not defined", name, info.Cluster)
-		}
-		data := base64.StdEncoding.EncodeToString(o.ca.PEM)
-		edits[file] = append(edits[file], func(d *kubeconfig.Document) error { return d.SetClusterCA(info.Cluster, data) })
-		notes = append(notes, fmt.Sprintf("Embedded the CA bundle from %s (%d certificate%s) into cluster %q.", o.ca.Source, len(o.ca.Certs), plural(len(o.ca.Certs)), info.Cluster))
-	}
-	if o.Namespace != "" {
-		edits[info.File] = append(edits[info.File], func(d *kubeconfig.Document) error { return d.SetContextNamespace(name, o.Namespace) })
-		notes = append(notes, fmt.Sprintf("Namespace of %q set to %q.", name, o.Namespace))
-	}
-	currentFile := o.set.CurrentContextFile()
-	edits[currentFile] = append(edits[currentFile], func(d *kubeconfig.Document) error { return d.SetCurrentContext(name) })
-
-	if err := applyEdits(o.set, edits); err != nil {
+	done, err := agentcontext.Switch{Context: info, CA: o.ca.PEMOrNil(), CAExplicit: o.caFromFlag, Namespace: o.Namespace}.Apply(o.set)
+	if err != nil {
 		return err
 	}
-	for _, n := range notes {
-		fmt.Fprintln(o.deps.IO.Out, n)
+	out := o.deps.IO.Out
+	if done.CACluster != "" {
+		fmt.Fprintf(out, "Embedded the CA bundle from %s (%d certificate%s) into cluster %q.\n", o.ca.Source, len(o.ca.Certs), plural(len(o.ca.Certs)), done.CACluster)
 	}
-	switch {
-	case info.Agent:
-		fmt.Fprintf(o.deps.IO.Out, "Switched to context %q (agent %d).\n", name, info.AgentID)
-	default:
-		fmt.Fprintf(o.deps.IO.Out, "Switched to context %q.\n", name)
-		fmt.Fprintf(o.deps.IO.ErrOut, "note: %q is not an agent context\n", name)
+	if o.Namespace != "" {
+		fmt.Fprintf(out, "Namespace of %q set to %q.\n", info.Name, o.Namespace)
 	}
+	if info.Agent {
+		fmt.Fprintf(out, "Switched to context %q (agent %d).\n", info.Name, info.AgentID)
+		return nil
+	}
+	fmt.Fprintf(out, "Switched to context %q.\n", info.Name)
+	fmt.Fprintf(o.deps.IO.ErrOut, "note: %q is not an agent context\n", info.Name)
 	return nil
 }
 
-func applyAll(edits []func(*kubeconfig.Document) error) func(*kubeconfig.Document) error {
-	return func(d *kubeconfig.Document) error {
-		for _, e := range edits {
-			if err := e(d); err != nil {
-				return err
-			}
+// resolve asks agentcontext.Resolve (NAME, --agent-id, $KUBE_CONTEXT, the
+// only agent context). Two answers it lacks are use-context's own: in a CI
+// job, a missing agent ID's context is created; on a terminal, a person
+// picks among several agent contexts.
+func (o *UseContextOptions) resolve() (agentcontext.Info, error) {
+	r, err := agentcontext.Resolve(o.set, agentcontext.Query{Name: o.Name, AgentID: o.agentID, KubeContext: o.deps.Getenv("KUBE_CONTEXT")})
+	var e *agentcontext.Error
+	switch {
+	case err == nil:
+		return r.Info, nil
+	case !errors.As(err, &e):
+		return agentcontext.Info{}, err
+	case e.Problem == agentcontext.NoSuchAgent && o.deps.inJob():
+		return o.createForJob(o.agentID)
+	case e.Problem == agentcontext.NoChoice && o.deps.Terminal != nil && o.deps.Terminal.Interactive():
+		names := make([]string, len(e.Choices))
+		for i, c := range e.Choices {
+			names[i] = c.Name
 		}
-		return nil
-	}
-}
-
-// resolve applies the rules in order: NAME, --agent-id, $KUBE_CONTEXT, the
-// only agent context, a choice on a terminal.
-func (o *UseContextOptions) resolve() (string, error) {
-	switch {
-	case o.Name != "":
-		return o.byName(o.Name, "")
-	case o.agentID != 0:
-		return o.byAgentID(o.agentID)
-	}
-	if v := o.deps.Getenv("KUBE_CONTEXT"); v != "" {
-		return o.byName(v, "$KUBE_CONTEXT")
-	}
-	agents := o.set.Contexts(true)
-	switch {
-	case len(agents) == 0:
-		return "", badInput(kubeconfig.NoAgentContextsHint, "no agent contexts in %s", describeFiles(o.set))
-	case len(agents) == 1:
-		return agents[0].Name, nil
-	case o.deps.Terminal != nil && o.deps.Terminal.Interactive():
-		names := contextNames(agents)
 		i, err := o.deps.Terminal.Pick("Switch to which agent context?", names)
 		if err != nil {
-			return "", badInput("pass NAME: kubectl gitlab use-context NAME", "%v", err)
+			return agentcontext.Info{}, badInput("pass NAME: kubectl gitlab use-context NAME", "%w", err)
 		}
-		return names[i], nil
+		return e.Choices[i], nil
 	}
-	return "", badInput(kubeconfig.SwitchHint(agents)+"\nor set KUBE_CONTEXT (as Auto DevOps does)",
-		"%d agent contexts in %s, and no NAME, --agent-id or $KUBE_CONTEXT to choose one", len(agents), describeFiles(o.set))
-}
-
-// byName finds a context by full name, else by agent name when that is
-// unique among agent contexts.
-func (o *UseContextOptions) byName(q, from string) (string, error) {
-	if _, _, ok := o.set.Context(q); ok {
-		return q, nil
-	}
-	agents := o.set.Contexts(true)
-	var matches []kubeconfig.ContextInfo
-	for _, a := range agents {
-		if i := strings.LastIndexByte(a.Name, ':'); i >= 0 && a.Name[i+1:] == q {
-			matches = append(matches, a)
-		}
-	}
-	what := fmt.Sprintf("%q", q)
-	if from != "" {
-		what = from + " " + what
-	}
-	switch len(matches) {
-	case 1:
-		return matches[0].Name, nil
-	case 0:
-		return "", badInput(kubeconfig.SwitchHint(agents), "no context named %s in %s", what, describeFiles(o.set))
-	}
-	return "", badInput(kubeconfig.SwitchHint(matches), "agent name %s is ambiguous: %d agent contexts match", what, len(matches))
-}
-
-func (o *UseContextOptions) byAgentID(id int64) (string, error) {
-	agents := o.set.Contexts(true)
-	var matches []kubeconfig.ContextInfo
-	for _, a := range agents {
-		if a.AgentID == id {
-			matches = append(matches, a)
-		}
-	}
-	switch len(matches) {
-	case 1:
-		return matches[0].Name, nil
-	case 0:
-		if _, _, inJob := o.deps.jobGitLab(); inJob {
-			return o.createForJob(id)
-		}
-		return "", badInput(kubeconfig.SwitchHint(agents), "no agent context for agent ID %d in %s", id, describeFiles(o.set))
-	}
-	return "", badInput(kubeconfig.SwitchHint(matches), "agent ID %d is ambiguous: %d contexts use it", id, len(matches))
+	return agentcontext.Info{}, err
 }
 
 // createForJob writes an exec-based context for an agent that the job may
 // use but whose context is missing (e.g. the job's kubeconfig was replaced):
 // the four "kubectl config set-…" lines of GitLab's docs in one step.
-func (o *UseContextOptions) createForJob(id int64) (string, error) {
+func (o *UseContextOptions) createForJob(id int64) (agentcontext.Info, error) {
 	baseURL, jobToken, _ := o.deps.jobGitLab()
 	client, err := o.deps.gitlabClient(baseURL, gitlab.JobToken(jobToken), o.ca)
 	if err != nil {
-		return "", err
+		return agentcontext.Info{}, err
 	}
 	ctx := context.Background()
 	allowed, err := client.AllowedAgents(ctx)
 	if err != nil {
-		return "", gitlabFailure(err)
+		return agentcontext.Info{}, gitlabFailure(err)
 	}
-	i := slices.IndexFunc(allowed.Agents, func(a gitlab.AllowedAgent) bool { return a.ID == id })
-	if i < 0 {
-		return "", failed("the agent's config.yaml must share it with this project (ci_access), for this environment and branch",
-			"this job may not use agent %d; it may use: %s", id, allowedIDs(allowed.Agents))
+	contexts, err := agentcontext.ForJob(o.set, allowed.Agents, []int64{id})
+	if err != nil {
+		return agentcontext.Info{}, err
 	}
-	contexts := jobAgentContexts(o.set, allowed.Agents[i:i+1])
 	kasURL, err := resolveKASURL(ctx, client, "")
 	if err != nil {
-		return "", err
+		return agentcontext.Info{}, err
 	}
-	if err := (agentWrite{Contexts: contexts, KASURL: kasURL, CA: o.ca}).write(o.set); err != nil {
-		return "", err
+	if err := (agentcontext.Write{Contexts: contexts, KASURL: kasURL, CA: o.ca.PEMOrNil()}).Apply(o.set); err != nil {
+		return agentcontext.Info{}, err
 	}
-	fmt.Fprintf(o.deps.IO.Out, "Created context %s, exec-based.\n", describeAgentContext(contexts[0]))
-	// Reload: the CA and current-context edits below apply to the new file.
+	fmt.Fprintf(o.deps.IO.Out, "Created context %s, exec-based.\n", contexts[0])
+	// Reload: the CA and current-context edits apply to the new file.
 	if o.set, err = kubeconfig.Load(o.set.Paths); err != nil {
-		return "", err
+		return agentcontext.Info{}, err
 	}
-	return contexts[0].Context, nil
-}
-
-func contextNames(infos []kubeconfig.ContextInfo) []string {
-	names := make([]string, len(infos))
-	for i, c := range infos {
-		names[i] = c.Name
-	}
-	return names
+	return agentcontext.Describe(o.set, contexts[0].Context), nil
 }
 
 func plural(n int) string {

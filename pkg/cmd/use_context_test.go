@@ -3,7 +3,6 @@ package cmd
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -86,29 +85,17 @@ func TestUseContextResolution(t *testing.T) {
 			stderrIn: []string{`no context named "group/agents:nope"`, "group/agents:prod (agent 1234)"}},
 		{name: "unknown KUBE_CONTEXT", file: "job-agents.yaml", env: map[string]string{"KUBE_CONTEXT": "x:y"}, code: 2,
 			stderrIn: []string{`$KUBE_CONTEXT "x:y"`}},
-		{name: "ambiguous agent name", file: "multi-prod.yaml", args: []string{"prod"}, code: 2,
+		{name: "ambiguous agent name", file: "job-same-agent-name.yaml", args: []string{"prod"}, code: 2,
 			stderrIn: []string{"ambiguous", "group/agents:prod", "other/agents:prod"}},
 		{name: "unknown agent id", file: "job-agents.yaml", args: []string{"--agent-id", "99"}, code: 2, stderrIn: []string{"agent ID 99"}},
 		{name: "bad agent id", file: "job-agents.yaml", args: []string{"--agent-id", "abc"}, code: 2, stderrIn: []string{"--agent-id"}},
-		{name: "only agent context, gitlab-deploy not counted", file: "one-agent-and-deploy.yaml", want: "group/agents:prod"},
+		{name: "only agent context, gitlab-deploy not counted", file: "job-gitlab-deploy-one-agent.yaml", want: "group/agents:prod"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t)
 			h.term = c.term
-			var path string
-			switch c.file {
-			case "multi-prod.yaml":
-				path = filepath.Join(h.dir, c.file)
-				os.WriteFile(path, []byte(strings.ReplaceAll(mustRead(t, h.kubeconfig("job-agents.yaml", "")), "group/sub/infra:staging", "other/agents:prod")), 0o600)
-			case "one-agent-and-deploy.yaml":
-				path = filepath.Join(h.dir, c.file)
-				text := mustRead(t, h.kubeconfig("job-gitlab-deploy.yaml", ""))
-				text = strings.Replace(text, "- name: group/agents:review\n  context:\n    cluster: gitlab\n    user: agent:5678\n", "", 1)
-				os.WriteFile(path, []byte(text), 0o600)
-			default:
-				path = h.kubeconfig(c.file, "")
-			}
+			path := h.kubeconfig(c.file, "")
 			h.env["KUBECONFIG"] = path
 			for k, v := range c.env {
 				h.env[k] = v

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
@@ -40,7 +41,7 @@ RBAC on that identity decides what kubectl may do.`,
 		RunE: runE(func([]string) error { return o.Run(context.Background()) }),
 	}
 	c.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-	c.Flags().StringVar(&o.Context, "context", "", "the context to ask through (default: the current context)")
+	c.Flags().StringVar(&o.Context, "context", "", "the context to ask through, by name or agent name (default: the current context)")
 	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json or yaml")
 	return c
 }
@@ -65,10 +66,11 @@ func (o *WhoamiOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	name, err := chooseContext(set, o.Context)
+	r, err := agentcontext.Resolve(set, agentcontext.Query{Name: o.Context, KubeContext: o.deps.Getenv("KUBE_CONTEXT"), Fallback: agentcontext.Current})
 	if err != nil {
 		return err
 	}
+	name, info := r.Name, r.Info
 	client, err := o.deps.kasClient(set, name)
 	if err != nil {
 		return err
@@ -77,7 +79,6 @@ func (o *WhoamiOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	info := set.Describe(name)
 	view := whoamiView{Context: name, Agent: info.Agent, AgentID: info.AgentID, Server: client.Server(),
 		APIVersion: review.APIVersion, UserInfo: review.UserInfo}
 	if info.Agent {
@@ -129,24 +130,6 @@ func printWhoami(w io.Writer, v whoamiView) {
 	}
 }
 
-// chooseContext is --context, else the current context.
-func chooseContext(set *kubeconfig.Set, flag string) (string, error) {
-	if flag != "" {
-		if _, _, ok := set.Context(flag); !ok {
-			return "", badInput(kubeconfig.SwitchHint(set.Contexts(true)), "no context named %q in %s", flag, describeFiles(set))
-		}
-		return flag, nil
-	}
-	current := set.CurrentContext()
-	if current == "" {
-		return "", badInput("pass --context NAME, or switch: kubectl gitlab use-context [NAME]", "no current context is set in %s", describeFiles(set))
-	}
-	if _, _, ok := set.Context(current); !ok {
-		return "", badInput("switch to an existing context: kubectl gitlab use-context [NAME]", "current-context %q names no context in %s", current, describeFiles(set))
-	}
-	return current, nil
-}
-
 // kasClient makes a client for a context. Deps.Transport, when set,
 // replaces the TLS transport that the kubeconfig describes.
 func (d *Deps) kasClient(set *kubeconfig.Set, name string) (*kas.Client, error) {
@@ -163,7 +146,7 @@ func (d *Deps) kasClient(set *kubeconfig.Set, name string) (*kas.Client, error) 
 // in-process: it is the code kubectl would start, without a second
 // process; anything else runs as kubectl runs it.
 func (d *Deps) execPlugin(ctx context.Context, req kas.ExecRequest) ([]byte, error) {
-	args, ok := kubeconfig.GetTokenArgs(req.Command, req.Args)
+	args, ok := agentcontext.GetTokenArgs(req.Command, req.Args)
 	if !ok {
 		return kas.RunExec(ctx, req)
 	}

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
@@ -144,61 +145,34 @@ func (r *run) checkKubeconfig() Check {
 			files = append(files, f.Path)
 		}
 	}
-	return pass(name, title, "%s: %d contexts, %d of them agent contexts", strings.Join(files, ", "), len(set.ContextNames()), len(set.Contexts(true)))
+	return pass(name, title, "%s: %d contexts, %d of them agent contexts", strings.Join(files, ", "), len(set.ContextNames()), len(agentcontext.Agents(set)))
 }
 
-// checkContext picks the context to check: --context, else the current
-// one, else $KUBE_CONTEXT, else the only agent context; it must be an
-// agent context.
+// checkContext picks the agent context to check as Resolve does for
+// doctor: --context, else the current context when it is an agent context,
+// else the one kubectl gitlab use-context would switch to.
 func (r *run) checkContext() Check {
 	const name, title = "context", "agent context"
 	if r.set == nil {
 		return skip(name, title, "no kubeconfig")
 	}
-	agents := r.set.Contexts(true)
-	chosen, from := r.o.Context, "--context"
-	if chosen != "" {
-		if _, _, ok := r.set.Context(chosen); !ok {
-			return fail(name, title, kubeconfig.SwitchHint(agents), "no context named %q", chosen)
-		}
-	} else {
-		chosen, from = r.set.CurrentContext(), "the current context"
-		if _, _, ok := r.set.Context(chosen); !ok || !r.set.Describe(chosen).Agent {
-			// Check the agent context kubectl gitlab use-context would pick.
-			if kc := r.d.getenv("KUBE_CONTEXT"); kc != "" {
-				if _, _, ok := r.set.Context(kc); ok {
-					chosen, from = kc, "$KUBE_CONTEXT"
-				}
-			} else if len(agents) == 1 {
-				chosen, from = agents[0].Name, "the only agent context"
-			}
-		}
+	res, err := agentcontext.Resolve(r.set, agentcontext.Query{Name: r.o.Context, KubeContext: r.d.getenv("KUBE_CONTEXT"), Fallback: agentcontext.CurrentAgent})
+	if err != nil {
+		return fromError(name, title, err)
 	}
-	if chosen == "" {
-		if len(agents) == 0 {
-			return fail(name, title, kubeconfig.NoAgentContextsHint, "no current context and no agent contexts")
-		}
-		return fail(name, title, "pass one: kubectl gitlab doctor --context NAME (or set KUBE_CONTEXT)", "which of the %d agent contexts to check? None is current", len(agents))
+	if !res.Agent {
+		return fail(name, title, agentcontext.SwitchHint(agentcontext.Agents(r.set)), "%q is not an agent context", res.Name)
 	}
-	if _, _, ok := r.set.Context(chosen); !ok {
-		return fail(name, title, kubeconfig.SwitchHint(agents), "%s %q names no context", from, chosen)
+	from := res.By
+	if r.o.Context != "" {
+		from = "--context"
 	}
-	info := r.set.Describe(chosen)
-	switch {
-	case !info.Agent && len(agents) == 0:
-		return fail(name, title, kubeconfig.NoAgentContextsHint, "%s %q is not an agent context, and there are none", from, chosen)
-	case !info.Agent && from == "--context":
-		return fail(name, title, kubeconfig.SwitchHint(agents), "%q is not an agent context", chosen)
-	case !info.Agent:
-		return fail(name, title, "pass one: kubectl gitlab doctor --context NAME (or set KUBE_CONTEXT)",
-			"which of the %d agent contexts to check? The current one, %q, is not one", len(agents), chosen)
-	}
-	r.name, r.info = chosen, info
-	ns := info.Namespace
+	r.name, r.info = res.Name, res.Info
+	ns := res.Namespace
 	if ns == "" {
 		ns = "default"
 	}
-	return pass(name, title, "%s (%s): agent %d, %s, namespace %s", chosen, from, info.AgentID, info.Auth, ns)
+	return pass(name, title, "%s (%s): agent %d, %s, namespace %s", res.Name, from, res.AgentID, res.Auth, ns)
 }
 
 // checkCurrentContext: plain kubectl (no --context) goes through an agent:
@@ -209,26 +183,24 @@ func (r *run) checkCurrentContext() Check {
 	if r.set == nil {
 		return skip(name, title, "no kubeconfig")
 	}
-	agents := r.set.Contexts(true)
+	agents := agentcontext.Agents(r.set)
 	current := r.set.CurrentContext()
 	if len(agents) == 0 {
 		return skip(name, title, "no agent contexts")
 	}
-	fix := kubeconfig.SwitchHint(agents) + "\n(in a job, set KUBE_CONTEXT and run kubectl gitlab use-context)"
-	if kc := r.d.getenv("KUBE_CONTEXT"); kc != "" {
-		fix = "run kubectl gitlab use-context: it switches to $KUBE_CONTEXT (" + kc + ")"
-	}
+	fix := agentcontext.SwitchFix(r.set, r.d.getenv("KUBE_CONTEXT"))
 	_, _, exists := r.set.Context(current)
 	switch {
 	case current == "":
 		return fail(name, title, fix, "none is set: plain kubectl has no cluster to talk to (GitLab sets none in a job's kubeconfig)")
 	case !exists:
 		return fail(name, title, fix, "current-context %q names no context: plain kubectl fails", current)
-	case r.set.Describe(current).Agent:
+	}
+	info := agentcontext.Describe(r.set, current)
+	if info.Agent {
 		return pass(name, title, "%s, an agent context", current)
 	}
-	info := r.set.Describe(current)
-	if info.Auth == kubeconfig.AuthOther && current == "gitlab-deploy" {
+	if current == "gitlab-deploy" {
 		return fail(name, title, fix, "gitlab-deploy, the certificate-based cluster that GitLab makes current when the environment has one: "+
 			"plain kubectl talks to that cluster, not through an agent, although %d agent contexts exist", len(agents))
 	}

@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
@@ -153,7 +154,9 @@ func (d *Deps) getenv(name string) string {
 // Options say what to check.
 type Options struct {
 	Kubeconfig kubeconfig.Paths
-	// Context is the context to check; empty means the current one.
+	// Context names the context to check (a name or an agent name); empty
+	// means the current context if it is an agent context, else the one
+	// kubectl gitlab use-context would pick.
 	Context string
 	// Namespace is where to check RBAC; empty means the context's, else
 	// default.
@@ -168,7 +171,7 @@ type run struct {
 
 	set    *kubeconfig.Set
 	name   string // the context checked
-	info   kubeconfig.ContextInfo
+	info   agentcontext.Info
 	client *kas.Client
 	cred   kas.Credential
 	user   *kas.UserInfo
@@ -230,13 +233,15 @@ func skip(name, title, why string) Check {
 	return Check{Name: name, Title: title, Status: Skip, Found: "not checked: " + why}
 }
 
-// fromError turns a decoded KAS failure into a failed check.
+// fromError turns an error into a failed check, with its fix when it
+// has one (a decoded KAS failure, a context that cannot be resolved).
 func fromError(name, title string, err error) Check {
-	var e *kas.Error
-	if errors.As(err, &e) {
-		return Check{Name: name, Title: title, Status: Fail, Found: e.Error(), Fix: e.Fix()}
+	c := Check{Name: name, Title: title, Status: Fail, Found: err.Error()}
+	var f interface{ Fix() string }
+	if errors.As(err, &f) {
+		c.Fix = f.Fix()
 	}
-	return Check{Name: name, Title: title, Status: Fail, Found: err.Error()}
+	return c
 }
 
 // WriteText writes the report for people: one line per check, the fix

@@ -365,7 +365,7 @@ func TestTLSAndCredentialChecks(t *testing.T) {
 		s := newSetup(t)
 		s.write("kubeconfig", strings.Replace(jobKubeconfig, "ci:1234:"+jobToken, "eyJhbGciOi.legacy.token", 1))
 		r := s.run()
-		expect(t, r, "context", Fail, "not an agent context, and there are none")
+		expect(t, r, "context", Fail, "no agent contexts in", "update-kubeconfig")
 		expect(t, r, "credential", Skip)
 	})
 }
@@ -390,7 +390,7 @@ current-context: gitlab-deploy
 	s.write("kubeconfig", deploy)
 	r := s.run()
 	expect(t, r, "current-context", Fail, "gitlab-deploy, the certificate-based cluster", "group/agents:prod (agent 1234)", "KUBE_CONTEXT")
-	expect(t, r, "context", Fail, "which of the 2 agent contexts to check?", "--context NAME")
+	expect(t, r, "context", Fail, "2 agent contexts in", "says which one", "kubectl gitlab use-context NAME", "group/agents:review (agent 5678)")
 	expect(t, r, "kas-url", Skip)
 
 	s.opts.Context = "group/agents:review"

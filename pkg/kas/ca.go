@@ -20,6 +20,14 @@ type CABundle struct {
 	Certs  []*x509.Certificate
 }
 
+// PEMOrNil is the bundle's PEM text; nil for no bundle.
+func (b *CABundle) PEMOrNil() []byte {
+	if b == nil {
+		return nil
+	}
+	return b.PEM
+}
+
 // CAError is a CA bundle that cannot be used; the plugin writes nothing then.
 type CAError struct {
 	Source string

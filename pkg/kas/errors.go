@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 )
 
 // Reason says what a failed request to KAS means. Every command that
@@ -241,7 +243,7 @@ func AgentNotAllowedFix(context string, lookupEnv func(string) (string, bool)) s
 		return " (not set here)"
 	}
 	agentProject, agentName := "<agent project>", "<agent>"
-	if p, n, ok := strings.Cut(context, ":"); ok && p != "" && n != "" && !strings.Contains(n, ":") {
+	if p, n, ok := agentcontext.SplitContextName(context); ok {
 		agentProject, agentName = p, n
 	}
 	return "the agent's ci_access does not admit this job: an entry must match the project (CI_PROJECT_PATH" + get("CI_PROJECT_PATH") + "),\n" +

@@ -218,7 +218,7 @@ func TestDoctorAgainstRealCluster(t *testing.T) {
 		e.jobKubeconfig("job-gitlab-deploy.yaml", c.kas.K8sProxyURL, jobToken)
 		rep := doctor(t, e, 1)
 		rep.expectCheck(t, "current-context", "fail", "gitlab-deploy, the certificate-based cluster", "kubectl gitlab use-context NAME", "group/agents:prod (agent 1234)")
-		rep.expectCheck(t, "context", "fail", "kubectl gitlab doctor --context NAME")
+		rep.expectCheck(t, "context", "fail", "2 agent contexts in", "kubectl gitlab use-context NAME")
 		e.vars["KUBE_CONTEXT"] = "group/agents:prod"
 		e.vars["SSL_CERT_FILE"] = c.kas.CAFile
 		rep = doctor(t, e, 1)

@@ -1,4 +1,4 @@
-package kubeconfig
+package agentcontext
 
 import (
 	"fmt"
@@ -11,7 +11,7 @@ const NoAgentContextsHint = "in a GitLab CI job, share an agent with this projec
 	"elsewhere, write one with kubectl gitlab update-kubeconfig"
 
 // SwitchHint lists the agent contexts that use-context can switch to.
-func SwitchHint(agents []ContextInfo) string {
+func SwitchHint(agents []Info) string {
 	if len(agents) == 0 {
 		return NoAgentContextsHint
 	}

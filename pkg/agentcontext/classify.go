@@ -1,10 +1,11 @@
-package kubeconfig
+package agentcontext
 
 import (
 	"path/filepath"
 	"strings"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
 
 // Auth says how an agent context authenticates.
@@ -17,8 +18,8 @@ const (
 	AuthOther    Auth = "other"     // not an agent context
 )
 
-// ContextInfo describes a context for listing. It holds no secret.
-type ContextInfo struct {
+// Info describes a context for listing and choosing. It holds no secret.
+type Info struct {
 	Name      string
 	Agent     bool // reached through a GitLab agent
 	AgentID   int64
@@ -35,7 +36,7 @@ type ContextInfo struct {
 // which. A ci:/pat: token or an exec entry that runs kubectl-gitlab
 // get-token counts; a client certificate (gitlab-deploy) or any other token
 // does not.
-func AgentOf(u User) (id int64, auth Auth, ok bool) {
+func AgentOf(u kubeconfig.User) (id int64, auth Auth, ok bool) {
 	if u.Exec != nil {
 		if id, ok := execAgentID(u.Exec); ok {
 			return id, AuthExec, true
@@ -57,10 +58,11 @@ func AgentOf(u User) (id int64, auth Auth, ok bool) {
 
 // GetTokenArgs recognizes an exec command that runs this plugin's
 // get-token ("kubectl-gitlab get-token …" or "kubectl gitlab get-token …")
-// and returns its arguments from "get-token" on.
+// and returns its arguments from "get-token" on. ExecUser writes the first
+// form.
 func GetTokenArgs(command string, args []string) ([]string, bool) {
 	switch strings.TrimSuffix(filepath.Base(command), ".exe") {
-	case "kubectl-gitlab":
+	case PluginCommand:
 	case "kubectl":
 		if len(args) == 0 || args[0] != "gitlab" {
 			return nil, false
@@ -76,7 +78,7 @@ func GetTokenArgs(command string, args []string) ([]string, bool) {
 }
 
 // execAgentID reads --agent-id from an exec entry that runs get-token.
-func execAgentID(e *Exec) (int64, bool) {
+func execAgentID(e *kubeconfig.Exec) (int64, bool) {
 	args, ok := GetTokenArgs(e.Command, e.Args)
 	if !ok {
 		return 0, false
@@ -98,28 +100,34 @@ func execAgentID(e *Exec) (int64, bool) {
 	return 0, false
 }
 
-// Contexts describes every context (sorted by name); agentsOnly leaves out
-// those that are not reached through an agent.
-func (s *Set) Contexts(agentsOnly bool) []ContextInfo {
-	var out []ContextInfo
-	for _, name := range s.ContextNames() {
-		info := s.Describe(name)
-		if agentsOnly && !info.Agent {
-			continue
+// All describes every context of the kubeconfig, sorted by name.
+func All(set *kubeconfig.Set) []Info {
+	var out []Info
+	for _, name := range set.ContextNames() {
+		out = append(out, Describe(set, name))
+	}
+	return out
+}
+
+// Agents describes the agent contexts, sorted by name.
+func Agents(set *kubeconfig.Set) []Info {
+	var out []Info
+	for _, name := range set.ContextNames() {
+		if info := Describe(set, name); info.Agent {
+			out = append(out, info)
 		}
-		out = append(out, info)
 	}
 	return out
 }
 
 // Describe tells what a context is.
-func (s *Set) Describe(name string) ContextInfo {
-	ctx, file, _ := s.Context(name)
-	info := ContextInfo{Name: name, Namespace: ctx.Namespace, Cluster: ctx.Cluster, User: ctx.User, File: file, Auth: AuthOther}
-	if u, _, ok := s.User(ctx.User); ok {
+func Describe(set *kubeconfig.Set, name string) Info {
+	ctx, file, _ := set.Context(name)
+	info := Info{Name: name, Namespace: ctx.Namespace, Cluster: ctx.Cluster, User: ctx.User, File: file, Auth: AuthOther}
+	if u, _, ok := set.User(ctx.User); ok {
 		info.AgentID, info.Auth, info.Agent = AgentOf(u)
 	}
-	if c, _, ok := s.Cluster(ctx.Cluster); ok {
+	if c, _, ok := set.Cluster(ctx.Cluster); ok {
 		info.Server = c.Server
 		switch {
 		case c.CertificateAuthorityData != "":
@@ -133,4 +141,27 @@ func (s *Set) Describe(name string) ContextInfo {
 		}
 	}
 	return info
+}
+
+// OfAgent finds the first agent context (by name) that authenticates as
+// agentID: GitLab's own context for it in a job's kubeconfig.
+func OfAgent(set *kubeconfig.Set, agentID int64) (Info, bool) {
+	for _, c := range Agents(set) {
+		if c.AgentID == agentID {
+			return c, true
+		}
+	}
+	return Info{}, false
+}
+
+// Where names the kubeconfig files for messages: --kubeconfig, else
+// $KUBECONFIG, else the default file.
+func Where(set *kubeconfig.Set) string {
+	switch {
+	case set.Paths.Explicit != "":
+		return set.Paths.Explicit
+	case set.Paths.Env != "":
+		return "$KUBECONFIG (" + set.Paths.Env + ")"
+	}
+	return set.Files[0].Path
 }

@@ -1,0 +1,183 @@
+package agentcontext
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+)
+
+// PluginCommand is what exec entries run: a name resolved through PATH, so
+// that a krew upgrade (which moves the binary) does not break them.
+const PluginCommand = "kubectl-gitlab"
+
+const installHint = `kubectl-gitlab gets credentials for GitLab agent contexts.
+Install it with "kubectl krew install gitlab", or see
+https://gitlab.com/kubectl-gitlab/kubectl-gitlab#install`
+
+// ExecUser is the kubeconfig user body for an agent: an exec entry that
+// runs get-token, with no secret in it. gitlabURL names the instance whose
+// stored token get-token uses (workstations); empty in a job.
+func ExecUser(agentID int64, gitlabURL string) kubeconfig.Map {
+	args := kubeconfig.List{"get-token", "--agent-id=" + strconv.FormatInt(agentID, 10)}
+	if gitlabURL != "" {
+		args = append(args, "--gitlab-url="+gitlabURL)
+	}
+	return kubeconfig.Map{{Key: "exec", Value: kubeconfig.Map{
+		{Key: "apiVersion", Value: credential.V1},
+		{Key: "command", Value: PluginCommand},
+		{Key: "args", Value: args},
+		{Key: "installHint", Value: installHint},
+		{Key: "interactiveMode", Value: "Never"},
+		{Key: "provideClusterInfo", Value: false},
+	}}}
+}
+
+// Spec is one exec-based agent context to write.
+type Spec struct {
+	AgentID   int64
+	Context   string
+	User      string
+	Cluster   string
+	Namespace string
+}
+
+// String shows the context for messages: name (agent N, namespace NS).
+func (s Spec) String() string {
+	ns := ""
+	if s.Namespace != "" {
+		ns = ", namespace " + s.Namespace
+	}
+	return fmt.Sprintf("%s (agent %d%s)", s.Context, s.AgentID, ns)
+}
+
+// Write is everything needed to write agent contexts.
+type Write struct {
+	Contexts []Spec
+	KASURL   string
+	// CA is a PEM bundle to embed into the contexts' clusters, if any.
+	CA []byte
+	// GitLabURL is passed to get-token on workstations; empty in a job.
+	GitLabURL string
+}
+
+// Apply upserts clusters, users and contexts, each in the file it comes
+// from (new ones in the first file), one locked write per file.
+func (w Write) Apply(set *kubeconfig.Set) error {
+	edits := Edits{}
+	fileOf := func(found bool, file string) string {
+		if found {
+			return file
+		}
+		return set.DefaultFile()
+	}
+	server := strings.TrimSuffix(w.KASURL, "/")
+	clusters := map[string]bool{}
+	for _, c := range w.Contexts {
+		if !clusters[c.Cluster] {
+			clusters[c.Cluster] = true
+			_, file, ok := set.Cluster(c.Cluster)
+			f, cluster := fileOf(ok, file), c.Cluster
+			edits.Add(f, func(d *kubeconfig.Document) error {
+				return d.UpsertCluster(cluster, kubeconfig.Map{{Key: "server", Value: server}})
+			})
+			if w.CA != nil {
+				edits.Add(f, embedCA(cluster, w.CA))
+			}
+		}
+		_, file, ok := set.User(c.User)
+		user := ExecUser(c.AgentID, w.GitLabURL)
+		edits.Add(fileOf(ok, file), func(d *kubeconfig.Document) error { return d.UpsertUser(c.User, user) })
+		_, file, ok = set.Context(c.Context)
+		fields := kubeconfig.Map{{Key: "cluster", Value: c.Cluster}, {Key: "user", Value: c.User}}
+		if c.Namespace != "" {
+			fields = append(fields, kubeconfig.Field{Key: "namespace", Value: c.Namespace})
+		}
+		edits.Add(fileOf(ok, file), func(d *kubeconfig.Document) error { return d.UpsertContext(c.Context, fields) })
+	}
+	return edits.Apply(set)
+}
+
+func embedCA(cluster string, pem []byte) func(*kubeconfig.Document) error {
+	data := base64.StdEncoding.EncodeToString(pem)
+	return func(d *kubeconfig.Document) error { return d.SetClusterCA(cluster, data) }
+}
+
+// Switch makes a context current, and may embed a CA bundle into its
+// cluster and set its namespace on the way.
+type Switch struct {
+	Context Info
+	// CA is a PEM bundle for the context's cluster. One from
+	// $KAS_CERTIFICATE (CAExplicit false) goes into agent contexts only:
+	// never into gitlab-deploy's cluster, which has its own CA.
+	CA         []byte
+	CAExplicit bool
+	Namespace  string
+}
+
+// Switched says what Apply changed.
+type Switched struct {
+	// CACluster is the cluster the CA went into; empty if none did.
+	CACluster string
+}
+
+// Apply writes the switch: the CA to the file that defines the cluster,
+// the namespace to the context's file, current-context to the first file
+// that sets one (kubectl's rule).
+func (s Switch) Apply(set *kubeconfig.Set) (Switched, error) {
+	var done Switched
+	edits := Edits{}
+	name := s.Context.Name
+	if s.CA != nil && (s.Context.Agent || s.CAExplicit) {
+		_, file, ok := set.Cluster(s.Context.Cluster)
+		if !ok {
+			return done, &Error{Problem: NoSuchCluster, msg: fmt.Sprintf("context %q names cluster %q, which is not defined", name, s.Context.Cluster),
+				fix: "fix the context or add the cluster"}
+		}
+		edits.Add(file, embedCA(s.Context.Cluster, s.CA))
+		done.CACluster = s.Context.Cluster
+	}
+	if s.Namespace != "" {
+		edits.Add(s.Context.File, func(d *kubeconfig.Document) error { return d.SetContextNamespace(name, s.Namespace) })
+	}
+	edits.Add(set.CurrentContextFile(), func(d *kubeconfig.Document) error { return d.SetCurrentContext(name) })
+	return done, edits.Apply(set)
+}
+
+// Edits are document edits grouped by the file they go to.
+type Edits map[string][]func(*kubeconfig.Document) error
+
+// Add queues an edit of file.
+func (e Edits) Add(file string, edit func(*kubeconfig.Document) error) {
+	e[file] = append(e[file], edit)
+}
+
+// Apply writes each file's edits under its lock, in kubeconfig order.
+func (e Edits) Apply(set *kubeconfig.Set) error {
+	left := len(e)
+	for _, f := range set.Files {
+		edits := e[f.Path]
+		if len(edits) == 0 {
+			continue
+		}
+		left--
+		if _, err := kubeconfig.Update(f.Path, func(d *kubeconfig.Document) error {
+			for _, edit := range edits {
+				if err := edit(d); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	if left > 0 {
+		return errors.New("internal error: an edit for a file outside the kubeconfig")
+	}
+	return nil
+}

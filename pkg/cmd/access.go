@@ -30,7 +30,7 @@ func readConfigFile(path string) ([]byte, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, badInput("pass the agent's .gitlab/agents/<name>/config.yaml", "%s: no such file", path)
 	case err != nil:
-		return nil, badInput("", "cannot read %s: %v", path, errors.Unwrap(err))
+		return nil, badInput("", "cannot read %s: %w", path, errors.Unwrap(err))
 	}
 	return data, nil
 }
@@ -50,7 +50,7 @@ func newAccessLintCommand(d *Deps) *cobra.Command {
 				return err
 			}
 			if err := opts.Validate(); err != nil {
-				return badInput("see kubectl gitlab access lint --help", "%v", err)
+				return badInput("see kubectl gitlab access lint --help", "%w", err)
 			}
 			bad := false
 			for _, f := range files {
@@ -70,7 +70,7 @@ func newAccessLintCommand(d *Deps) *cobra.Command {
 				bad = bad || r.HasErrors()
 			}
 			if bad {
-				return &Error{Code: ExitFailed, Err: errors.New("the agent config has errors; GitLab would not authorize what it means to")}
+				return failed("", "the agent config has errors; GitLab would not authorize what it means to")
 			}
 			return nil
 		}),
@@ -104,7 +104,7 @@ func newAccessExplainCommand(d *Deps) *cobra.Command {
 			}
 			ex, err := access.Explain(access.Parse(args[0], data), opts)
 			if err != nil {
-				return badInput("see kubectl gitlab access explain --help", "%v", err)
+				return badInput("see kubectl gitlab access explain --help", "%w", err)
 			}
 			if output == "json" {
 				return ex.WriteJSON(d.IO.Out)
@@ -151,7 +151,7 @@ Without flags: the GitLab page's ci-job-view example, every CI job may view.`,
 			}
 			b, err := access.NewBinding(opts)
 			if err != nil {
-				return badInput("see kubectl gitlab access rbac --help", "%v", err)
+				return badInput("see kubectl gitlab access rbac --help", "%w", err)
 			}
 			for _, n := range b.Notes {
 				fmt.Fprintln(d.IO.ErrOut, "note: "+n)

@@ -51,7 +51,7 @@ func (d *Deps) gitlabClient(baseURL string, auth gitlab.Auth, ca *kas.CABundle) 
 	}
 	c, err := gitlab.NewClient(baseURL, auth, transport)
 	if err != nil {
-		return nil, badInput("pass the GitLab URL, e.g. --gitlab-url https://gitlab.example.com", "%v", err)
+		return nil, badInput("pass the GitLab URL, e.g. --gitlab-url https://gitlab.example.com", "%w", err)
 	}
 	return c, nil
 }
@@ -63,7 +63,7 @@ func resolveKASURL(ctx context.Context, client *gitlab.Client, fallback string) 
 	if err == nil {
 		u, err := kas.ProxyURLFromMetadata(md)
 		if errors.Is(err, kas.ErrDisabled) {
-			return "", failed("ask the GitLab administrator to enable the agent server, or pass --kas-url if it runs elsewhere", "%v", err)
+			return "", failed("ask the GitLab administrator to enable the agent server, or pass --kas-url if it runs elsewhere", "%w", err)
 		}
 		return u, err
 	}
@@ -84,18 +84,18 @@ func gitlabFailure(err error) error {
 	var netErr *gitlab.NetworkError
 	switch {
 	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
-		return failed("the token was not accepted: in a job, CI_JOB_TOKEN is valid only while the job runs; elsewhere check GITLAB_TOKEN or run kubectl gitlab login", "%v", err)
+		return failed("the token was not accepted: in a job, CI_JOB_TOKEN is valid only while the job runs; elsewhere check GITLAB_TOKEN or run kubectl gitlab login", "%w", err)
 	case errors.As(err, &apiErr) && apiErr.Status == http.StatusForbidden:
-		return failed("the token lacks the rights for this call (a project's agents need the Developer role and the read_api scope)", "%v", err)
+		return failed("the token lacks the rights for this call (a project's agents need the Developer role and the read_api scope)", "%w", err)
 	case errors.As(err, &apiErr) && apiErr.Status == http.StatusNotFound:
-		return failed("check the project path or ID and the GitLab URL", "%v", err)
+		return failed("check the project path or ID and the GitLab URL", "%w", err)
 	case errors.As(err, &netErr):
 		if strings.Contains(err.Error(), "x509") || strings.Contains(err.Error(), "certificate") {
-			return failed("GitLab's certificate is not trusted: pass its CA with --certificate-authority or $KAS_CERTIFICATE, or set SSL_CERT_FILE", "%v", err)
+			return failed("GitLab's certificate is not trusted: pass its CA with --certificate-authority or $KAS_CERTIFICATE, or set SSL_CERT_FILE", "%w", err)
 		}
-		return failed("check the GitLab URL and the network; the request was retried", "%v", err)
+		return failed("check the GitLab URL and the network; the request was retried", "%w", err)
 	}
-	return failed("", "%v", err)
+	return failed("", "%w", err)
 }
 
 // onPath reports whether kubectl will find a command through PATH.

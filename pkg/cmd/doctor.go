@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,8 +73,8 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if failed := report.Failed(); len(failed) > 0 {
-		return &Error{Code: ExitFailed, Err: errors.New("doctor: failed: " + strings.Join(failed, ", ")), Fix: "see the fixes above"}
+	if names := report.Failed(); len(names) > 0 {
+		return failed("see the fixes above", "doctor: failed: %s", strings.Join(names, ", "))
 	}
 	return nil
 }

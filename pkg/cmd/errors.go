@@ -7,92 +7,118 @@ import (
 	"strings"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
 
 // Exit codes of every command.
 const (
-	ExitOK        = 0
-	ExitFailed    = 1 // the operation failed: network, a server refused
-	ExitBadInput  = 2 // bad usage or bad input
-	exitUnhandled = ExitFailed
+	ExitOK       = 0
+	ExitFailed   = 1 // the operation failed: network, a server refused
+	ExitBadInput = 2 // bad usage or bad input
 )
 
-// Error is what a command reports: what went wrong and why (one line), then
-// how to fix it, and the exit code.
+// Error is a command's own error: what went wrong and why (one line),
+// how to fix it (Fix), and the exit code.
 type Error struct {
 	Code int
 	Err  error
-	Fix  string
 }
 
 func (e *Error) Error() string { return e.Err.Error() }
 func (e *Error) Unwrap() error { return e.Err }
+func (e *Error) Fix() string   { return fixable.FixOf(e.Err) }
 
 // badInput is an exit-2 error.
 func badInput(fix string, format string, args ...any) error {
-	return &Error{Code: ExitBadInput, Err: fmt.Errorf(format, args...), Fix: fix}
+	return &Error{Code: ExitBadInput, Err: fixable.Errorf(fix, format, args...)}
 }
 
 // failed is an exit-1 error.
 func failed(fix string, format string, args ...any) error {
-	return &Error{Code: ExitFailed, Err: fmt.Errorf(format, args...), Fix: fix}
+	return &Error{Code: ExitFailed, Err: fixable.Errorf(fix, format, args...)}
 }
 
-// classify gives errors from the packages below their exit code and fix.
-func classify(err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
+// exitCodes gives the errors of the packages below their exit code: the
+// first row whose error is in the chain decides, after a command's own
+// *Error; an error no row knows is a failure (1).
+var exitCodes = []struct {
+	code int
+	is   func(error) bool
+}{
+	// A kubeconfig context that cannot be used is bad input; a refusal or
+	// an unreachable KAS is a failure.
+	{ExitBadInput, func(err error) bool {
+		var e *kas.Error
+		return errors.As(err, &e) && e.Reason == kas.ReasonKubeconfig
+	}},
+	{ExitFailed, fixable.Is[*kas.Error]},
+	{ExitBadInput, fixable.Is[*agentcontext.Error]},
+	{ExitFailed, fixable.Is[*agentcontext.NotAllowedError]},
+	{ExitBadInput, fixable.Is[*kubeconfig.ParseError]},
+	{ExitBadInput, fixable.Is[*kubeconfig.MissingError]},
+	{ExitBadInput, fixable.Is[*kubeconfig.NotWritableError]},
+	{ExitBadInput, fixable.Is[*kas.CAError]},
+	{ExitFailed, fixable.Is[*gitlab.APIError]},
+	{ExitFailed, fixable.Is[*gitlab.NetworkError]},
+	{ExitFailed, func(err error) bool { return errors.Is(err, atomicfile.ErrLockTimeout) }},
+}
+
+// exitCode is err's exit code, by exitCodes.
+func exitCode(err error) int {
+	var own *Error
+	if errors.As(err, &own) {
+		return own.Code
+	}
+	for _, row := range exitCodes {
+		if row.is(err) {
+			return row.code
+		}
+	}
+	return ExitFailed
+}
+
+// fixOf is err's fix. kubeconfig's errors carry none, so the fixes of
+// those that reach a command are here.
+func fixOf(err error) string {
+	if fix := fixable.FixOf(err); fix != "" {
+		return fix
 	}
 	var parseErr *kubeconfig.ParseError
 	var missing *kubeconfig.MissingError
-	var notWritable *kubeconfig.NotWritableError
-	var caErr *kas.CAError
-	var kasErr *kas.Error
-	var resolveErr *agentcontext.Error
-	var notAllowed *agentcontext.NotAllowedError
 	switch {
-	case errors.As(err, &resolveErr):
-		return &Error{Code: ExitBadInput, Err: err, Fix: resolveErr.Fix()}
-	case errors.As(err, &notAllowed):
-		return &Error{Code: ExitFailed, Err: err, Fix: notAllowed.Fix()}
-	case errors.As(err, &kasErr):
-		// A kubeconfig that cannot be used is bad input; a refusal or an
-		// unreachable KAS is a failure.
-		code := ExitFailed
-		if kasErr.Reason == kas.ReasonKubeconfig {
-			code = ExitBadInput
-		}
-		return &Error{Code: code, Err: kasErr, Fix: kasErr.Fix()}
 	case errors.As(err, &parseErr):
-		return &Error{Code: ExitBadInput, Err: err, Fix: "fix the file by hand (kubectl refuses it too); nothing was changed"}
+		return "fix the file by hand (kubectl refuses it too); nothing was changed"
+	case errors.As(err, &missing) && missing.Paths.Explicit != "":
+		return "pass --kubeconfig an existing file, or leave it out to use $KUBECONFIG"
 	case errors.As(err, &missing):
-		fix := "check the path; in a GitLab CI job, KUBECONFIG is set when an agent is shared with the project (see kubectl gitlab doctor)"
-		if missing.Paths.Explicit != "" {
-			fix = "pass --kubeconfig an existing file, or leave it out to use $KUBECONFIG"
-		}
-		return &Error{Code: ExitBadInput, Err: err, Fix: fix}
-	case errors.As(err, &notWritable):
-		return &Error{Code: ExitBadInput, Err: err, Fix: "make the file and its directory writable, or copy it somewhere writable and pass --kubeconfig"}
-	case errors.As(err, &caErr):
-		return &Error{Code: ExitBadInput, Err: err, Fix: "pass the PEM file of the CA that signed KAS's certificate (--certificate-authority FILE or $KAS_CERTIFICATE); nothing was written"}
-	case errors.Is(err, atomicfile.ErrLockTimeout):
-		return &Error{Code: ExitFailed, Err: err}
+		return "check the path; in a GitLab CI job, KUBECONFIG is set when an agent is shared with the project (see kubectl gitlab doctor)"
+	case fixable.Is[*kubeconfig.NotWritableError](err):
+		return "make the file and its directory writable, or copy it somewhere writable and pass --kubeconfig"
 	}
-	return &Error{Code: exitUnhandled, Err: err}
+	return ""
+}
+
+// withExitCode makes err a command's *Error, with the code exitCodes
+// gives it.
+func withExitCode(err error) *Error {
+	var own *Error
+	if errors.As(err, &own) {
+		return own
+	}
+	return &Error{Code: exitCode(err), Err: err}
 }
 
 // report prints err as "error: …" and the fix, and returns its exit code.
 func report(w io.Writer, err error) int {
-	e := classify(err)
-	fmt.Fprintf(w, "error: %s\n", e.Err)
-	if e.Fix != "" {
-		for _, line := range strings.Split(e.Fix, "\n") {
+	fmt.Fprintf(w, "error: %s\n", err)
+	if fix := fixOf(err); fix != "" {
+		for _, line := range strings.Split(fix, "\n") {
 			fmt.Fprintf(w, "  %s\n", line)
 		}
 	}
-	return e.Code
+	return exitCode(err)
 }

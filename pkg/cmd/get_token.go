@@ -3,6 +3,7 @@ package cmd
 import (
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
@@ -67,7 +68,7 @@ func (o *GetTokenOptions) Complete() error {
 	}
 	id, err := credential.ParseAgentID(o.AgentID)
 	if err != nil {
-		return badInput("pass the agent's numeric ID: get-token --agent-id N", "--agent-id: %v", err)
+		return badInput("pass the agent's numeric ID: get-token --agent-id N", "--agent-id: %w", err)
 	}
 	o.agentID = id
 	switch o.TokenSource {
@@ -77,7 +78,7 @@ func (o *GetTokenOptions) Complete() error {
 	}
 	o.info, err = credential.ParseExecInfo(o.deps.Getenv("KUBERNETES_EXEC_INFO"))
 	if err != nil {
-		return badInput("the kubeconfig's exec entry must say apiVersion: client.authentication.k8s.io/v1 (or v1beta1); kubectl gitlab update-kubeconfig writes a correct one", "%v", err)
+		return badInput("the kubeconfig's exec entry must say apiVersion: client.authentication.k8s.io/v1 (or v1beta1); kubectl gitlab update-kubeconfig writes a correct one", "%w", err)
 	}
 	return nil
 }
@@ -147,7 +148,7 @@ func (o *GetTokenOptions) storedCredential() (credential.Credential, error) {
 	case isNotFound(err):
 		return credential.Credential{}, missing
 	case err != nil:
-		return credential.Credential{}, failed("run: "+login+" --token-store file, or set GITLAB_TOKEN", "cannot read the token for %s: %v", url, err)
+		return credential.Credential{}, failed(fixable.FixOr(err, "run: "+login+" --token-store file, or set GITLAB_TOKEN"), "cannot read the token for %s: %w", url, err)
 	}
 	now := o.deps.Now()
 	if rotationDue(entry, now) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
@@ -72,7 +73,7 @@ func gitlabURLFor(d *Deps, flag string) (string, error) {
 	}
 	u, err := gitlab.ParseBaseURL(raw)
 	if err != nil {
-		return "", badInput("pass --gitlab-url https://gitlab.example.com", "%v", err)
+		return "", badInput("pass --gitlab-url https://gitlab.example.com", "%w", err)
 	}
 	return tokenstore.NormalizeURL(u.String())
 }
@@ -104,10 +105,10 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 	}
 	entry, err := entryFromPAT(token, pat)
 	if err != nil {
-		return failed("", "%v", err)
+		return failed("", "%w", err)
 	}
 	if err := store.Set(url, entry); err != nil {
-		return failed("choose another place: --token-store file (a 0600 file) or none (use $GITLAB_TOKEN)", "cannot keep the token: %v", err)
+		return failed(fixable.FixOr(err, "choose another place: --token-store file (a 0600 file) or none (use $GITLAB_TOKEN)"), "cannot keep the token: %w", err)
 	}
 	out := o.deps.IO.Out
 	fmt.Fprintf(out, "Logged in to %s with token %q (scopes: %s), %s.\n", url, pat.Name, strings.Join(pat.Scopes, ", "), expiryText(entry.ExpiresAt, o.deps.Now()))
@@ -128,7 +129,7 @@ func (o *LoginOptions) readToken(url string) (string, error) {
 		fmt.Fprintf(o.deps.IO.ErrOut, "Create a token with the k8s_proxy scope at %s\n", createTokenURL(url))
 		var err error
 		if token, err = o.deps.Terminal.ReadSecret("Personal access token for " + url + ": "); err != nil {
-			return "", badInput("", "cannot read the token: %v", err)
+			return "", badInput("", "cannot read the token: %w", err)
 		}
 	default:
 		return "", badInput("pipe the token in with --token-stdin, or run login on a terminal", "no terminal to ask for the token")
@@ -155,7 +156,7 @@ func checkPAT(ctx context.Context, client *gitlab.Client, url string, now time.T
 		case strings.Contains(msg, "expired"):
 			return nil, failed(create, "the token has expired")
 		}
-		return nil, failed("check that the token is for "+url+", or "+create, "GitLab does not accept the token (%v)", err)
+		return nil, failed("check that the token is for "+url+", or "+create, "GitLab does not accept the token (%w)", err)
 	case err != nil:
 		return nil, gitlabFailure(err)
 	case pat.Revoked:
@@ -222,7 +223,7 @@ func (o *LoginOptions) RunStatus() error {
 	}
 	infos, err := store.List()
 	if err != nil {
-		return failed("", "cannot list stored tokens: %v", err)
+		return failed("", "cannot list stored tokens: %w", err)
 	}
 	now := o.deps.Now()
 	views := []statusView{}
@@ -288,7 +289,7 @@ func (o *LogoutOptions) Run() error {
 	case o.All:
 		infos, err := store.List()
 		if err != nil {
-			return failed("", "cannot list stored tokens: %v", err)
+			return failed("", "cannot list stored tokens: %w", err)
 		}
 		for _, i := range infos {
 			urls = append(urls, i.URL)
@@ -316,7 +317,7 @@ func (o *LogoutOptions) Run() error {
 			if isNotFound(err) {
 				return failed("kubectl gitlab login --status lists the stored tokens", "no token is stored for %s", url)
 			}
-			return failed("", "cannot remove the token for %s: %v", url, err)
+			return failed("", "cannot remove the token for %s: %w", url, err)
 		}
 		fmt.Fprintf(o.deps.IO.Out, "Removed the token for %s from %s. (It still works until it expires or is revoked in GitLab.)\n", url, where)
 	}

@@ -154,7 +154,7 @@ func TestLoginFallsBackToFileWithoutKeyring(t *testing.T) {
 		t.Errorf("get-token wrote to stderr: %q", g.stderr)
 	}
 	h.run("login", "--gitlab-url", kas.URL, "--token-store", "keyring", "--token-stdin").expectErr(t, 2, "no token on stdin")
-	h.runWithStdin(goodPAT+"\n", "login", "--gitlab-url", kas.URL, "--token-stdin", "--token-store", "keyring").expectErr(t, 1, "cannot keep the token", "--token-store file")
+	h.runWithStdin(goodPAT+"\n", "login", "--gitlab-url", kas.URL, "--token-stdin", "--token-store", "keyring").expectErr(t, 1, "cannot keep the token", "keep the token in a file with --token-store=file")
 	os.Chmod(file, 0o644)
 	h.run("get-token", "--agent-id", "1234", "--token-store", "file").expectErr(t, 1, "chmod 600")
 }

@@ -1,9 +1,9 @@
 package cmd
 
 import (
-	"errors"
-
 	"github.com/spf13/cobra"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 )
 
 // NewRoot builds the command tree.
@@ -42,7 +42,7 @@ reach a cluster through the GitLab agent server (KAS).`,
 	root.SetOut(d.IO.Out)
 	root.SetErr(d.IO.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return badInput("see 'kubectl gitlab "+c.Name()+" --help'", "%v", err)
+		return badInput("see 'kubectl gitlab "+c.Name()+" --help'", "%w", err)
 	})
 	return root
 }
@@ -56,10 +56,9 @@ func Main(args []string, d *Deps) int {
 	if err == nil {
 		return ExitOK
 	}
-	var e *Error
-	if !errors.As(err, &e) {
+	if !fixable.Is[*Error](err) {
 		// cobra's own errors: unknown command, wrong number of arguments
-		err = badInput("see 'kubectl gitlab --help'", "%v", err)
+		err = badInput("see 'kubectl gitlab --help'", "%w", err)
 	}
 	return report(d.IO.ErrOut, err)
 }
@@ -80,7 +79,7 @@ func newRootFor(args []string, d *Deps) *cobra.Command {
 func runE(run func(args []string) error) func(*cobra.Command, []string) error {
 	return func(_ *cobra.Command, args []string) error {
 		if err := run(args); err != nil {
-			return classify(err)
+			return withExitCode(err)
 		}
 		return nil
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
@@ -48,7 +49,7 @@ func (d *Deps) configDir() string {
 func (d *Deps) tokenStore(kind string, notices io.Writer) (tokenstore.Store, error) {
 	s, err := tokenstore.Open(kind, tokenstore.Options{ConfigDir: d.configDir(), Notices: notices, Keyring: d.Keyring, Now: d.Now})
 	if err != nil {
-		return nil, badInput("use --token-store auto, keyring, file or none", "%v", err)
+		return nil, badInput(fixable.FixOr(err, "use --token-store auto, keyring, file or none"), "%w", err)
 	}
 	return s, nil
 }

@@ -77,7 +77,7 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 	for _, a := range o.Agents {
 		id, err := credential.ParseAgentID(a)
 		if err != nil {
-			return badInput("pass agent IDs as numbers: --agent 1234", "--agent: %v", err)
+			return badInput("pass agent IDs as numbers: --agent 1234", "--agent: %w", err)
 		}
 		o.agentIDs = append(o.agentIDs, id)
 	}
@@ -104,7 +104,7 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 		return badInput("pass --gitlab-url https://gitlab.example.com (or log in first: kubectl gitlab login --gitlab-url …)", "which GitLab? --gitlab-url is needed outside a CI job")
 	}
 	if _, err := gitlab.ParseBaseURL(o.GitLabURL); err != nil {
-		return badInput("pass --gitlab-url https://gitlab.example.com", "%v", err)
+		return badInput("pass --gitlab-url https://gitlab.example.com", "%w", err)
 	}
 	if o.KASURL != "" {
 		if u, err := gitlab.ParseBaseURL(o.KASURL); err != nil || u.Scheme != "https" {

@@ -76,7 +76,7 @@ func (o *UseContextOptions) Complete(args []string) error {
 		}
 		id, err := credential.ParseAgentID(o.AgentID)
 		if err != nil {
-			return badInput("pass the agent's numeric ID, as shown by kubectl gitlab get-contexts", "--agent-id: %v", err)
+			return badInput("pass the agent's numeric ID, as shown by kubectl gitlab get-contexts", "--agent-id: %w", err)
 		}
 		o.agentID = id
 	}

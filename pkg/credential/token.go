@@ -48,7 +48,7 @@ func ParseToken(s string) (Token, error) {
 	}
 	id, err := ParseAgentID(idText)
 	if err != nil {
-		return Token{}, fmt.Errorf("%w: %v", ErrNotAgentToken, err)
+		return Token{}, fmt.Errorf("%w: %w", ErrNotAgentToken, err)
 	}
 	if secret == "" {
 		return Token{}, fmt.Errorf("%w: the secret after %s:%d: is empty", ErrNotAgentToken, kind, id)

@@ -9,7 +9,6 @@ package doctor
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,6 +18,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
@@ -236,12 +236,7 @@ func skip(name, title, why string) Check {
 // fromError turns an error into a failed check, with its fix when it
 // has one (a decoded KAS failure, a context that cannot be resolved).
 func fromError(name, title string, err error) Check {
-	c := Check{Name: name, Title: title, Status: Fail, Found: err.Error()}
-	var f interface{ Fix() string }
-	if errors.As(err, &f) {
-		c.Fix = f.Fix()
-	}
-	return c
+	return Check{Name: name, Title: title, Status: Fail, Found: err.Error(), Fix: fixable.FixOf(err)}
 }
 
 // WriteText writes the report for people: one line per check, the fix

@@ -32,9 +32,22 @@ func (b *CABundle) PEMOrNil() []byte {
 type CAError struct {
 	Source string
 	Msg    string
+	Err    error // the cause, if any
 }
 
-func (e *CAError) Error() string { return e.Source + ": " + e.Msg }
+func (e *CAError) Error() string {
+	if e.Err != nil {
+		return e.Source + ": " + e.Msg + ": " + e.Err.Error()
+	}
+	return e.Source + ": " + e.Msg
+}
+
+func (e *CAError) Unwrap() error { return e.Err }
+
+// Fix says which bundle is wanted.
+func (e *CAError) Fix() string {
+	return "pass the PEM file of the CA that signed KAS's certificate (--certificate-authority FILE or $KAS_CERTIFICATE); nothing was written"
+}
 
 // LoadCAFile reads and validates a CA bundle file.
 func LoadCAFile(path string) (*CABundle, error) {
@@ -43,7 +56,7 @@ func LoadCAFile(path string) (*CABundle, error) {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, &CAError{Source: path, Msg: "no such file"}
 	case err != nil:
-		return nil, &CAError{Source: path, Msg: "cannot read: " + errors.Unwrap(err).Error()}
+		return nil, &CAError{Source: path, Msg: "cannot read", Err: errors.Unwrap(err)}
 	}
 	return ParseCABundle(path, data)
 }
@@ -89,7 +102,7 @@ func ParseCABundle(source string, data []byte) (*CABundle, error) {
 		}
 		cert, err := x509.ParseCertificate(block.Bytes)
 		if err != nil {
-			return nil, &CAError{Source: source, Msg: fmt.Sprintf("certificate %d cannot be parsed: %v", n, err)}
+			return nil, &CAError{Source: source, Msg: fmt.Sprintf("certificate %d cannot be parsed", n), Err: err}
 		}
 		b.Certs = append(b.Certs, cert)
 		b.PEM = append(b.PEM, pem.EncodeToMemory(block)...)

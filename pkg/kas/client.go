@@ -252,7 +252,7 @@ func dataOrFile(data, dataField, file, definedIn string) ([]byte, string, error)
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, "", &Error{Reason: ReasonKubeconfig, Message: "cannot read " + file + ": " + errors.Unwrap(err).Error(),
+		return nil, "", &Error{Reason: ReasonKubeconfig, Message: "cannot read " + file + ": " + errors.Unwrap(err).Error(), Err: err,
 			Hint: "fix the path in the kubeconfig (relative paths are relative to the kubeconfig file)"}
 	}
 	return b, file, nil
@@ -285,7 +285,7 @@ func (c *Client) resolveCredential(ctx context.Context) (Credential, error) {
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return Credential{}, &Error{Reason: ReasonCredential, Context: c.cfg.Context, Message: "cannot read the user's tokenFile " + path + ": " + errors.Unwrap(err).Error(),
+			return Credential{}, &Error{Reason: ReasonCredential, Context: c.cfg.Context, Message: "cannot read the user's tokenFile " + path + ": " + errors.Unwrap(err).Error(), Err: err,
 				Hint: "fix tokenFile in the kubeconfig, or use an exec context: kubectl gitlab update-kubeconfig"}
 		}
 		token := strings.TrimSpace(string(data))

@@ -159,7 +159,7 @@ func TestAutoRefusesAnInsecureFileAfterFallingBack(t *testing.T) {
 	path := filepath.Join(dir, "tokens.json")
 	os.Chmod(path, 0o644)
 	_, err := s.Get("https://gitlab.example.com")
-	if err == nil || !strings.Contains(err.Error(), "its mode is 0644") || !strings.Contains(err.Error(), "chmod 600 "+path) {
+	if err == nil || !strings.Contains(err.Error(), "its mode is 0644") || !strings.Contains(said(err), "chmod 600 "+path) {
 		t.Errorf("Get = %v", err)
 	}
 }

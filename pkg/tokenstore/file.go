@@ -1,10 +1,11 @@
 package tokenstore
 
 import (
-	"fmt"
 	"path/filepath"
 	"sort"
 	"time"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 )
 
 // TokenFileName is the file store's file under the config dir.
@@ -45,7 +46,8 @@ func (s *fileStore) load() (tokenFile, bool, error) {
 
 func (s *fileStore) checkVersion(doc tokenFile) error {
 	if doc.Version > tokenFileVersion {
-		return fmt.Errorf("cannot use %s: it was written by a newer kubectl-gitlab (format version %d, this one knows %d); fix: upgrade kubectl-gitlab", s.file.path, doc.Version, tokenFileVersion)
+		return fixable.Errorf("upgrade kubectl-gitlab",
+			"cannot use %s: it was written by a newer kubectl-gitlab (format version %d, this one knows %d)", s.file.path, doc.Version, tokenFileVersion)
 	}
 	return nil
 }

@@ -93,7 +93,7 @@ func TestFileStoreRefusesAFileOthersCanRead(t *testing.T) {
 		} {
 			err := call()
 			want := fmt.Sprintf("refusing to read %s: its mode is %04o, so other users can read the tokens in it; fix: chmod 600 %s", path, m, path)
-			if err == nil || !strings.Contains(err.Error(), want) {
+			if err == nil || !strings.Contains(said(err), want) {
 				t.Errorf("%s with mode %04o = %v\nwant: %s", op, m, err, want)
 			}
 		}
@@ -120,7 +120,7 @@ func TestFileStoreRefusesAFileOfAnotherUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := s.Get("https://gitlab.example.com")
-	if err == nil || !strings.Contains(err.Error(), "it belongs to uid 4321, not to you (uid 0)") || !strings.Contains(err.Error(), "chmod 600 "+path) {
+	if err == nil || !strings.Contains(err.Error(), "it belongs to uid 4321, not to you (uid 0)") || !strings.Contains(said(err), "chmod 600 "+path) {
 		t.Errorf("Get = %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -13,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 
 	"github.com/zalando/go-keyring"
 )
@@ -248,22 +250,22 @@ func runHelper(name string) int {
 		}
 		url := "https://GitLab.example.com/"
 		if err := s.Set(url, testEntry()); err != nil {
-			rep.SetErr = err.Error()
+			rep.SetErr = said(err)
 		}
 		for i := 0; i < 3; i++ {
 			e, err := s.Get(url)
 			if err != nil {
-				rep.GetErrs = append(rep.GetErrs, err.Error())
+				rep.GetErrs = append(rep.GetErrs, said(err))
 			} else {
 				rep.Got = append(rep.Got, e.Token)
 			}
 		}
 		if rep.Listed, err = s.List(); err != nil {
-			rep.ListErr = err.Error()
+			rep.ListErr = said(err)
 		}
 		if os.Getenv("DELETE") != "" {
 			if err := s.Delete(url); err != nil {
-				rep.DeleteErr = err.Error()
+				rep.DeleteErr = said(err)
 			}
 		}
 		rep.Elapsed = time.Since(start).String()
@@ -272,4 +274,12 @@ func runHelper(name string) int {
 	}
 	fmt.Fprintln(os.Stderr, "unknown helper", name)
 	return 2
+}
+
+// said is an error as a person reads it: what, then "; fix: " and the fix.
+func said(err error) string {
+	if fix := fixable.FixOf(err); fix != "" {
+		return err.Error() + "; fix: " + fix
+	}
+	return err.Error()
 }

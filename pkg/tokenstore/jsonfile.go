@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 )
 
 // lockedJSONFile is a small JSON document on disk that readers read without
@@ -52,7 +53,8 @@ func (f lockedJSONFile) read(v any) (exists bool, err error) {
 		if errors.As(err, &syn) {
 			line += bytes.Count(data[:min(int(syn.Offset), len(data))], []byte("\n"))
 		}
-		return false, fmt.Errorf("cannot read %s: not the JSON that kubectl-gitlab writes (near line %d); fix: repair it, or remove it and log in again", f.path, line)
+		return false, fixable.Errorf("repair it, or remove it and log in again",
+			"cannot read %s: not the JSON that kubectl-gitlab writes (near line %d)", f.path, line)
 	}
 	return true, nil
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 )
 
 // KeyringIndexFileName lists, without secrets, the URLs whose tokens are in
@@ -72,7 +74,8 @@ func (s *keyringStore) Get(rawURL string) (Entry, error) {
 	var e Entry
 	if json.Unmarshal([]byte(secret), &e) != nil || e.Token == "" {
 		// Never quote the item: it is a secret, whatever its shape.
-		return Entry{}, fmt.Errorf("the item for %s in %s (service %q) is not one that kubectl-gitlab wrote; fix: log in again to replace it (kubectl gitlab login)", url, s.Where(), ServiceName)
+		return Entry{}, fixable.Errorf("log in again to replace it (kubectl gitlab login)",
+			"the item for %s in %s (service %q) is not one that kubectl-gitlab wrote", url, s.Where(), ServiceName)
 	}
 	return e, nil
 }
@@ -171,8 +174,11 @@ type KeyringError struct {
 }
 
 func (e *KeyringError) Error() string {
-	return fmt.Sprintf("cannot %s %s: %s; fix: %s", e.Op, e.Keyring, e.Reason(), keyringFix())
+	return fmt.Sprintf("cannot %s %s: %s", e.Op, e.Keyring, e.Reason())
 }
+
+// Fix says how to get a keyring, or to do without.
+func (e *KeyringError) Fix() string { return keyringFix() }
 
 // Reason is the cause on one line, for auto mode's notice.
 func (e *KeyringError) Reason() string { return oneLine(e.Err.Error()) }
@@ -188,7 +194,12 @@ type TooBigError struct {
 }
 
 func (e *TooBigError) Error() string {
-	return fmt.Sprintf("cannot store the token for %s in %s: %s; fix: keep it in a file with --token-store=file (or give the token a shorter name)", e.URL, e.Keyring, e.Reason())
+	return fmt.Sprintf("cannot store the token for %s in %s: %s", e.URL, e.Keyring, e.Reason())
+}
+
+// Fix says where the token fits.
+func (e *TooBigError) Fix() string {
+	return "keep it in a file with --token-store=file (or give the token a shorter name)"
 }
 
 // Reason is the cause on one line, for auto mode's notice.

@@ -101,7 +101,7 @@ func TestKeyringStoreEntryTooBig(t *testing.T) {
 			err := s.Set("https://gitlab.example.com", e)
 			var tb *TooBigError
 			if !errors.As(err, &tb) || !strings.Contains(err.Error(), "cannot store the token for https://gitlab.example.com in "+s.Where()+": the entry (token, name, scopes and URL) needs ") ||
-				!strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "fix: keep it in a file with --token-store=file") {
+				!strings.Contains(said(err), c.want) || !strings.Contains(said(err), "fix: keep it in a file with --token-store=file") {
 				t.Fatalf("Set = %v", err)
 			}
 			noToken(t, "error", err.Error())
@@ -120,7 +120,7 @@ func TestKeyringStoreEntryTooBig(t *testing.T) {
 	kr.err = keyring.ErrSetDataTooBig
 	err := mustOpen(t, "keyring", Options{ConfigDir: t.TempDir(), Keyring: kr}).Set("https://gitlab.example.com", testEntry())
 	var tb *TooBigError
-	if !errors.As(err, &tb) || !strings.Contains(err.Error(), "is too big for it; fix: keep it in a file with --token-store=file") {
+	if !errors.As(err, &tb) || !strings.Contains(said(err), "is too big for it; fix: keep it in a file with --token-store=file") {
 		t.Errorf("Set with ErrSetDataTooBig = %v", err)
 	}
 }
@@ -161,7 +161,7 @@ func TestKeyringStoreTimesOut(t *testing.T) {
 		t.Errorf("Get took %s", d)
 	}
 	var ke *KeyringError
-	if !errors.As(err, &ke) || !strings.Contains(err.Error(), "cannot read the token for https://gitlab.example.com from "+s.Where()+": it did not answer within 200ms") || !strings.Contains(err.Error(), "; fix: ") || !strings.Contains(err.Error(), "--token-store=file") {
+	if !errors.As(err, &ke) || !strings.Contains(said(err), "cannot read the token for https://gitlab.example.com from "+s.Where()+": it did not answer within 200ms") || !strings.Contains(said(err), "; fix: ") || !strings.Contains(said(err), "--token-store=file") {
 		t.Errorf("Get = %v", err)
 	}
 }
@@ -198,7 +198,7 @@ func TestKeyringErrorsNeverQuoteTheToken(t *testing.T) {
 	kr.Set(ServiceName, "https://gitlab.example.com", testToken)
 	s = mustOpen(t, "keyring", Options{ConfigDir: t.TempDir(), Keyring: kr})
 	_, err = s.Get("https://gitlab.example.com")
-	if err == nil || !strings.Contains(err.Error(), `is not one that kubectl-gitlab wrote; fix: log in again`) {
+	if err == nil || !strings.Contains(said(err), `is not one that kubectl-gitlab wrote; fix: log in again`) {
 		t.Fatalf("Get = %v", err)
 	}
 	noToken(t, "Get error", err.Error())
@@ -219,7 +219,7 @@ func TestKeyringStoreWithoutConfigDirStillStores(t *testing.T) {
 		t.Errorf("List = %v", err)
 	}
 	_, err := Open("file", Options{})
-	if err == nil || !strings.Contains(err.Error(), "fix: set HOME") {
+	if err == nil || !strings.Contains(said(err), "fix: set HOME") {
 		t.Errorf("Open(file) = %v", err)
 	}
 }

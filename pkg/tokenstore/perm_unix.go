@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 )
 
 // checkPrivate refuses a token file that others may read or that another
@@ -16,10 +18,12 @@ func checkPrivate(f *os.File, path string) error {
 		return fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != os.Getuid() {
-		return fmt.Errorf("refusing to read %s: it belongs to uid %d, not to you (uid %d), so someone else controls your tokens; fix: check the file, then chown %d %s && chmod 600 %s", path, st.Uid, os.Getuid(), os.Getuid(), path, path)
+		return fixable.Errorf(fmt.Sprintf("check the file, then chown %d %s && chmod 600 %s", os.Getuid(), path, path),
+			"refusing to read %s: it belongs to uid %d, not to you (uid %d), so someone else controls your tokens", path, st.Uid, os.Getuid())
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Errorf("refusing to read %s: its mode is %04o, so other users can read the tokens in it; fix: chmod 600 %s (and revoke the tokens in it if someone else may have read them)", path, perm, path)
+		return fixable.Errorf("chmod 600 "+path+" (and revoke the tokens in it if someone else may have read them)",
+			"refusing to read %s: its mode is %04o, so other users can read the tokens in it", path, perm)
 	}
 	return nil
 }

@@ -138,7 +138,7 @@ func TestSecretServiceEntryTooBig(t *testing.T) {
 	e.TokenName = strings.Repeat("x", 70<<10)
 	err := mustOpen(t, "keyring", Options{}).Set(url, e)
 	var tb *TooBigError
-	if !errors.As(err, &tb) || !strings.Contains(err.Error(), "more than the 65536 that fit; fix: keep it in a file with --token-store=file") {
+	if !errors.As(err, &tb) || !strings.Contains(said(err), "more than the 65536 that fit; fix: keep it in a file with --token-store=file") {
 		t.Fatalf("Set = %v", err)
 	}
 	noToken(t, "error", err.Error())

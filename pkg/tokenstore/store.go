@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 )
 
 // Store keeps at most one token entry per normalised GitLab URL.
@@ -129,7 +131,8 @@ func configDir(dir string) (string, error) {
 	}
 	base, err := os.UserConfigDir()
 	if err != nil {
-		return "", fmt.Errorf("cannot find the user's config directory to keep tokens in (%v); fix: set HOME (or XDG_CONFIG_HOME), or use --token-store=keyring", err)
+		return "", fixable.Errorf("set HOME (or XDG_CONFIG_HOME), or use --token-store=keyring",
+			"cannot find the user's config directory to keep tokens in: %w", err)
 	}
 	return filepath.Join(base, "kubectl-gitlab"), nil
 }
@@ -208,7 +211,8 @@ type noneStore struct{}
 
 func (noneStore) Get(url string) (Entry, error) { return Entry{}, notFound(url, "--token-store=none") }
 func (noneStore) Set(url string, _ Entry) error {
-	return fmt.Errorf("cannot store the token for %s: --token-store=none keeps no tokens; fix: pass the token in $GITLAB_TOKEN on every call, or choose --token-store=auto, keyring or file", url)
+	return fixable.Errorf("pass the token in $GITLAB_TOKEN on every call, or choose --token-store=auto, keyring or file",
+		"cannot store the token for %s: --token-store=none keeps no tokens", url)
 }
 func (noneStore) Delete(url string) error { return notFound(url, "--token-store=none") }
 func (noneStore) List() ([]Info, error)   { return nil, nil }

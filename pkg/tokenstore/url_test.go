@@ -128,7 +128,7 @@ func TestNoneStore(t *testing.T) {
 		t.Errorf("Get = %v, want ErrNotFound", err)
 	}
 	err := s.Set("https://gitlab.com", testEntry())
-	if err == nil || !strings.Contains(err.Error(), "--token-store=none keeps no tokens") || !strings.Contains(err.Error(), "$GITLAB_TOKEN") {
+	if err == nil || !strings.Contains(err.Error(), "--token-store=none keeps no tokens") || !strings.Contains(said(err), "$GITLAB_TOKEN") {
 		t.Errorf("Set = %v", err)
 	}
 	noToken(t, "Set error", err.Error())

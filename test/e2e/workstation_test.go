@@ -94,7 +94,7 @@ func TestWorkstationWithoutDBus(t *testing.T) {
 	}
 
 	k := e.login(t, kas.URL, userPAT, "--token-store", "keyring")
-	k.fails(t, "cannot keep the token", "D-Bus", "--token-store file")
+	k.fails(t, "cannot keep the token", "D-Bus", "--token-store=file")
 	if k.code != 1 {
 		t.Errorf("exit code %d", k.code)
 	}

@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -72,7 +73,11 @@ func TestParseExecInfo(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || info.APIVersion != c.want || info.Server != c.server {
+		server := ""
+		if info.Cluster != nil {
+			server = info.Cluster.Server
+		}
+		if err != nil || info.APIVersion != c.want || server != c.server {
 			t.Errorf("%s: %+v %v", c.env, info, err)
 		}
 	}
@@ -109,6 +114,58 @@ func TestParseToken(t *testing.T) {
 		}
 		if err != nil && c.in != "" && strings.Contains(err.Error(), strings.SplitN(c.in, ":", 3)[len(strings.SplitN(c.in, ":", 3))-1]) && len(c.in) > 8 {
 			t.Errorf("%q: error quotes the secret: %v", c.in, err)
+		}
+	}
+}
+
+// TestExecInfoRoundTrip: what pkg/kas gives an exec plugin decodes as
+// client-go's ExecCredential, and as get-token reads it.
+func TestExecInfoRoundTrip(t *testing.T) {
+	for _, v := range []string{V1, V1beta1} {
+		for _, cluster := range []*ExecCluster{nil, {Server: "https://kas.example/k8s-proxy", TLSServerName: "kas", InsecureSkipTLSVerify: true,
+			CertificateAuthorityData: []byte("-----BEGIN CERTIFICATE-----\n"), ProxyURL: "socks5://127.0.0.1:1080"}} {
+			env, err := ExecInfo{APIVersion: v, Cluster: cluster}.Marshal()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cred := decodeWithClientGo(t, []byte(env), v)
+			if cred.Spec.Interactive || (cluster == nil) != (cred.Spec.Cluster == nil) {
+				t.Fatalf("%s: client-go read %+v", env, cred.Spec)
+			}
+			if cluster != nil {
+				c := cred.Spec.Cluster
+				if c.Server != cluster.Server || c.TLSServerName != cluster.TLSServerName || !c.InsecureSkipTLSVerify ||
+					string(c.CertificateAuthorityData) != string(cluster.CertificateAuthorityData) || c.ProxyURL != cluster.ProxyURL {
+					t.Errorf("%s: client-go read cluster %+v", env, c)
+				}
+			}
+			info, err := ParseExecInfo(env)
+			if err != nil || info.APIVersion != v || !reflect.DeepEqual(info.Cluster, cluster) {
+				t.Errorf("%s: ParseExecInfo = %+v, %v", env, info, err)
+			}
+		}
+	}
+}
+
+// TestParseExecCredential reads what ExecCredential writes, and refuses
+// what kubectl would refuse, without quoting it.
+func TestParseExecCredential(t *testing.T) {
+	expires := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	data, _ := Credential{Token: "ci:1:secret", Expires: expires}.ExecCredential(V1beta1)
+	got, err := ParseExecCredential(data, V1beta1)
+	if err != nil || got.Token != "ci:1:secret" || !got.Expires.Equal(expires) {
+		t.Errorf("round trip: %+v, %v", got, err)
+	}
+	for _, c := range []struct{ out, says string }{
+		{"token secret", "not an ExecCredential (not JSON)"},
+		{`{"kind":"Secret","apiVersion":"v1","status":{"token":"secret"}}`, `printed kind "Secret"`},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"secret"}}`, `answered in apiVersion "client.authentication.k8s.io/v1", not the "client.authentication.k8s.io/v1beta1"`},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1"}`, "without status"},
+		{`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1beta1","status":{}}`, "neither a token nor a client certificate"},
+	} {
+		_, err := ParseExecCredential([]byte(c.out), V1beta1)
+		if err == nil || !strings.Contains(err.Error(), c.says) || strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: %v", c.out, err)
 		}
 	}
 }

@@ -414,7 +414,7 @@ func (r *run) checkAccepted() (token, agent Check) {
 	return accepted, pass(agentName, agentTitle, "the cluster behind agent %d answers: Kubernetes %s", r.info.AgentID, v.GitVersion)
 }
 
-func mustAgentToken(c kas.Credential) credential.Token {
+func mustAgentToken(c kas.UserCredential) credential.Token {
 	t, _ := c.AgentToken()
 	return t
 }

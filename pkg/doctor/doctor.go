@@ -173,7 +173,7 @@ type run struct {
 	name   string // the context checked
 	info   agentcontext.Info
 	client *kas.Client
-	cred   kas.Credential
+	cred   kas.UserCredential
 	user   *kas.UserInfo
 	// Which checks passed well enough for later ones to run.
 	reachable, trusted, credentialOK, accepted, answered bool

@@ -81,27 +81,21 @@ type Client struct {
 	secrets []string // redacted from every message
 
 	credOnce sync.Once
-	cred     Credential
+	cred     UserCredential
 	credErr  error
 }
 
-// Credential is what a request authenticates with. Token and Certificate
-// are secrets.
-type Credential struct {
+// UserCredential is what a kubeconfig user's requests authenticate with,
+// resolved: a token, an exec plugin's credential, a client certificate.
+// Token, ClientKeyData and Certificate are secrets.
+type UserCredential struct {
+	credential.Credential
 	// Source says where it came from, for messages: "token", "tokenFile
 	// /path", "exec kubectl-gitlab get-token --agent-id=1234",
 	// "client certificate", or "none".
-	Source      string
-	Token       string
+	Source string
+	// Certificate is the client certificate an exec plugin gave, loaded.
 	Certificate *tls.Certificate
-	// Expires is when an exec credential expires; zero when unknown.
-	Expires time.Time
-}
-
-// AgentToken parses the token as a KAS agent token (ci:/pat:), if it is one.
-func (c Credential) AgentToken() (credential.Token, bool) {
-	t, err := credential.ParseToken(c.Token)
-	return t, err == nil
 }
 
 // CheckServerURL checks that a cluster's server is an https URL.
@@ -260,7 +254,7 @@ func dataOrFile(data, dataField, file, definedIn string) ([]byte, string, error)
 
 // Credential resolves the user's credential once: token, tokenFile, an
 // exec plugin (run now), a client certificate, or none.
-func (c *Client) Credential(ctx context.Context) (Credential, error) {
+func (c *Client) Credential(ctx context.Context) (UserCredential, error) {
 	c.credOnce.Do(func() {
 		c.cred, c.credErr = c.resolveCredential(ctx)
 		if c.cred.Token != "" {
@@ -273,11 +267,11 @@ func (c *Client) Credential(ctx context.Context) (Credential, error) {
 	return c.cred, c.credErr
 }
 
-func (c *Client) resolveCredential(ctx context.Context) (Credential, error) {
+func (c *Client) resolveCredential(ctx context.Context) (UserCredential, error) {
 	u := c.cfg.User
 	switch {
 	case u.Token != "":
-		return Credential{Source: "token", Token: u.Token}, nil
+		return UserCredential{Source: "token", Credential: credential.Credential{Token: u.Token}}, nil
 	case u.TokenFile != "":
 		path := u.TokenFile
 		if !filepath.IsAbs(path) && c.cfg.UserFile != "" {
@@ -285,20 +279,20 @@ func (c *Client) resolveCredential(ctx context.Context) (Credential, error) {
 		}
 		data, err := os.ReadFile(path)
 		if err != nil {
-			return Credential{}, &Error{Reason: ReasonCredential, Context: c.cfg.Context, Message: "cannot read the user's tokenFile " + path + ": " + errors.Unwrap(err).Error(), Err: err,
+			return UserCredential{}, &Error{Reason: ReasonCredential, Context: c.cfg.Context, Message: "cannot read the user's tokenFile " + path + ": " + errors.Unwrap(err).Error(), Err: err,
 				Hint: "fix tokenFile in the kubeconfig, or use an exec context: kubectl gitlab update-kubeconfig"}
 		}
 		token := strings.TrimSpace(string(data))
 		if token == "" {
-			return Credential{}, &Error{Reason: ReasonCredential, Context: c.cfg.Context, Message: "the user's tokenFile " + path + " is empty"}
+			return UserCredential{}, &Error{Reason: ReasonCredential, Context: c.cfg.Context, Message: "the user's tokenFile " + path + " is empty"}
 		}
-		return Credential{Source: "tokenFile " + path, Token: token}, nil
+		return UserCredential{Source: "tokenFile " + path, Credential: credential.Credential{Token: token}}, nil
 	case u.Exec != nil:
 		return c.execCredential(ctx)
 	case u.ClientCertificateFile != "" || u.ClientCertificateData != "":
-		return Credential{Source: "client certificate"}, nil
+		return UserCredential{Source: "client certificate"}, nil
 	}
-	return Credential{Source: "none"}, nil
+	return UserCredential{Source: "none"}, nil
 }
 
 // Get sends an authenticated GET and decodes the JSON answer into out.
@@ -338,9 +332,9 @@ func (c *Client) Do(ctx context.Context, method, path string, in, out any) error
 // Probe sends GET path without any credential: whether the server is
 // reachable and its certificate trusted is known before a secret travels.
 func (c *Client) Probe(ctx context.Context, path string) (*ProbeResult, error) {
-	resp, err := c.send(ctx, http.MethodGet, path, nil, Credential{})
+	resp, err := c.send(ctx, http.MethodGet, path, nil, UserCredential{})
 	if err != nil {
-		return nil, c.decorate(err, Credential{})
+		return nil, c.decorate(err, UserCredential{})
 	}
 	defer resp.Body.Close()
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -358,7 +352,7 @@ type ProbeResult struct {
 	PeerCertificates []*x509.Certificate
 }
 
-func (c *Client) send(ctx context.Context, method, path string, in any, cred Credential) (*http.Response, error) {
+func (c *Client) send(ctx context.Context, method, path string, in any, cred UserCredential) (*http.Response, error) {
 	u := *c.server
 	p, query, _ := strings.Cut(path, "?")
 	u.Path = strings.TrimSuffix(u.Path, "/") + p
@@ -417,7 +411,7 @@ func (c *Client) impersonate(h http.Header) {
 
 // decorate fills in what the client knows about an *Error and removes any
 // secret from its message.
-func (c *Client) decorate(err error, cred Credential) error {
+func (c *Client) decorate(err error, cred UserCredential) error {
 	var e *Error
 	if !errors.As(err, &e) {
 		return err

@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
-	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 )
@@ -77,47 +74,36 @@ func RunExec(ctx context.Context, req ExecRequest) ([]byte, error) {
 // ExecInfo is the KUBERNETES_EXEC_INFO kubectl would pass to the plugin.
 func (c *Client) ExecInfo() (string, error) {
 	e := c.cfg.User.Exec
-	spec := map[string]any{"interactive": false}
+	info := credential.ExecInfo{APIVersion: e.APIVersion}
 	if e.ProvideClusterInfo {
 		cl := c.cfg.Cluster
-		cluster := map[string]any{"server": cl.Server}
-		if cl.TLSServerName != "" {
-			cluster["tls-server-name"] = cl.TLSServerName
+		info.Cluster = &credential.ExecCluster{Server: cl.Server, TLSServerName: cl.TLSServerName,
+			InsecureSkipTLSVerify: cl.InsecureSkipTLSVerify, ProxyURL: cl.ProxyURL}
+		if ca, _, err := dataOrFile(cl.CertificateAuthorityData, "certificate-authority-data", cl.CertificateAuthority, c.cfg.ClusterFile); err == nil {
+			info.Cluster.CertificateAuthorityData = ca
 		}
-		if cl.InsecureSkipTLSVerify {
-			cluster["insecure-skip-tls-verify"] = true
-		}
-		if cl.ProxyURL != "" {
-			cluster["proxy-url"] = cl.ProxyURL
-		}
-		if ca, _, err := dataOrFile(cl.CertificateAuthorityData, "certificate-authority-data", cl.CertificateAuthority, c.cfg.ClusterFile); err == nil && ca != nil {
-			cluster["certificate-authority-data"] = base64.StdEncoding.EncodeToString(ca)
-		}
-		spec["cluster"] = cluster
 	}
-	data, err := json.Marshal(map[string]any{"apiVersion": e.APIVersion, "kind": "ExecCredential", "spec": spec})
-	return string(data), err
+	return info.Marshal()
 }
 
 // execCredential runs the user's exec plugin and reads its ExecCredential.
-func (c *Client) execCredential(ctx context.Context) (Credential, error) {
+func (c *Client) execCredential(ctx context.Context) (UserCredential, error) {
 	e := c.cfg.User.Exec
 	shown := DescribeExec(e.Command, e.Args)
-	fail := func(format string, args ...any) error {
-		return &Error{Reason: ReasonCredential, Context: c.cfg.Context,
-			Message: "the exec plugin " + shown + " " + fmt.Sprintf(format, args...),
+	fail := func(err error) error {
+		return &Error{Reason: ReasonCredential, Context: c.cfg.Context, Err: err,
+			Message: "the exec plugin " + shown + " " + err.Error(),
 			Hint:    "fix the user's exec entry, or write it anew: kubectl gitlab update-kubeconfig"}
 	}
-	switch e.APIVersion {
-	case credential.V1, credential.V1beta1:
-	case "":
-		return Credential{}, fail("has no apiVersion; kubectl needs %s (or v1beta1)", credential.V1)
-	default:
-		return Credential{}, fail("asks for apiVersion %q; use %s (or v1beta1)", e.APIVersion, credential.V1)
+	switch {
+	case e.APIVersion == "":
+		return UserCredential{}, fail(fmt.Errorf("has no apiVersion; kubectl needs %s (or v1beta1)", credential.V1))
+	case !credential.Supported(e.APIVersion):
+		return UserCredential{}, fail(fmt.Errorf("asks for apiVersion %q; use %s (or v1beta1)", e.APIVersion, credential.V1))
 	}
 	info, err := c.ExecInfo()
 	if err != nil {
-		return Credential{}, err
+		return UserCredential{}, err
 	}
 	req := ExecRequest{Command: e.Command, Args: e.Args}
 	for _, v := range e.Env {
@@ -132,14 +118,14 @@ func (c *Client) execCredential(ctx context.Context) (Credential, error) {
 	if err != nil {
 		var ee *ExecError
 		if !errors.As(err, &ee) {
-			return Credential{}, fail("failed: %v", err)
+			return UserCredential{}, fail(fmt.Errorf("failed: %w", err))
 		}
 		if ee.NotFound {
 			hint := e.InstallHint
 			if hint == "" {
 				hint = "install it, or fix the command of the user's exec entry"
 			}
-			return Credential{}, &Error{Reason: ReasonCredential, Context: c.cfg.Context,
+			return UserCredential{}, &Error{Reason: ReasonCredential, Context: c.cfg.Context, Err: err,
 				Message: fmt.Sprintf("the exec plugin %s: %q is not found on PATH", shown, e.Command), Hint: hint}
 		}
 		// The plugin's own first line says what, the rest how to fix it.
@@ -148,49 +134,21 @@ func (c *Client) execCredential(ctx context.Context) (Credential, error) {
 		if said != "" {
 			msg += ": " + said
 		}
-		return Credential{}, &Error{Reason: ReasonCredential, Context: c.cfg.Context, Message: msg, Hint: fix}
+		return UserCredential{}, &Error{Reason: ReasonCredential, Context: c.cfg.Context, Message: msg, Hint: fix, Err: err}
 	}
-	return parseExecCredential(out, e.APIVersion, shown, fail)
-}
-
-func parseExecCredential(out []byte, apiVersion, shown string, fail func(string, ...any) error) (Credential, error) {
-	var got struct {
-		APIVersion string `json:"apiVersion"`
-		Kind       string `json:"kind"`
-		Status     *struct {
-			Token                 string     `json:"token"`
-			ClientCertificateData string     `json:"clientCertificateData"`
-			ClientKeyData         string     `json:"clientKeyData"`
-			ExpirationTimestamp   *time.Time `json:"expirationTimestamp"`
-		} `json:"status"`
+	cred, err := credential.ParseExecCredential(out, e.APIVersion)
+	if err != nil {
+		return UserCredential{}, fail(err)
 	}
-	// Messages never quote the output: it holds the credential.
-	if err := json.Unmarshal(out, &got); err != nil {
-		return Credential{}, fail("printed something that is not an ExecCredential (not JSON)")
-	}
-	switch {
-	case got.Kind != "ExecCredential":
-		return Credential{}, fail("printed kind %q, not ExecCredential", got.Kind)
-	case got.APIVersion != apiVersion:
-		return Credential{}, fail("answered in apiVersion %q, not the %q the kubeconfig asks for", got.APIVersion, apiVersion)
-	case got.Status == nil:
-		return Credential{}, fail("printed an ExecCredential without status")
-	}
-	cred := Credential{Source: "exec " + shown, Token: got.Status.Token}
-	if got.Status.ExpirationTimestamp != nil {
-		cred.Expires = *got.Status.ExpirationTimestamp
-	}
-	if got.Status.ClientCertificateData != "" || got.Status.ClientKeyData != "" {
-		cert, err := tls.X509KeyPair([]byte(got.Status.ClientCertificateData), []byte(got.Status.ClientKeyData))
+	uc := UserCredential{Source: "exec " + shown, Credential: cred}
+	if cred.ClientCertificateData != "" || cred.ClientKeyData != "" {
+		cert, err := tls.X509KeyPair([]byte(cred.ClientCertificateData), []byte(cred.ClientKeyData))
 		if err != nil {
-			return Credential{}, fail("printed a client certificate and key that do not load")
+			return UserCredential{}, fail(errors.New("printed a client certificate and key that do not load"))
 		}
-		cred.Certificate = &cert
+		uc.Certificate = &cert
 	}
-	if cred.Token == "" && cred.Certificate == nil {
-		return Credential{}, fail("printed an ExecCredential with neither a token nor a client certificate")
-	}
-	return cred, nil
+	return uc, nil
 }
 
 // splitPluginMessage splits a plugin's stderr into its first line (without

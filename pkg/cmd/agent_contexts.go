@@ -49,11 +49,7 @@ func (d *Deps) gitlabClient(baseURL string, auth gitlab.Auth, ca *kas.CABundle) 
 		}
 		transport = t
 	}
-	c, err := gitlab.NewClient(baseURL, auth, transport)
-	if err != nil {
-		return nil, badInput("pass the GitLab URL, e.g. --gitlab-url https://gitlab.example.com", "%w", err)
-	}
-	return c, nil
+	return gitlab.NewClient(baseURL, auth, transport)
 }
 
 // kasURL finds the k8s-proxy URL: the instance's metadata, else what the

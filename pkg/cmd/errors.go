@@ -62,6 +62,7 @@ var exitCodes = []struct {
 	{ExitBadInput, fixable.Is[*kubeconfig.MissingError]},
 	{ExitBadInput, fixable.Is[*kubeconfig.NotWritableError]},
 	{ExitBadInput, fixable.Is[*kas.CAError]},
+	{ExitBadInput, fixable.Is[*gitlab.URLError]},
 	{ExitFailed, fixable.Is[*gitlab.APIError]},
 	{ExitFailed, fixable.Is[*gitlab.NetworkError]},
 	{ExitFailed, func(err error) bool { return errors.Is(err, atomicfile.ErrLockTimeout) }},

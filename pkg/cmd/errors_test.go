@@ -10,6 +10,7 @@ import (
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
@@ -33,6 +34,7 @@ func TestExitCodeTable(t *testing.T) {
 		{"a missing --kubeconfig", &kubeconfig.MissingError{Paths: kubeconfig.Paths{Explicit: "x"}, Missing: []string{"x"}}, ExitBadInput, "pass --kubeconfig an existing file"},
 		{"a kubeconfig that cannot be written", &kubeconfig.NotWritableError{Path: "f", Err: fs.ErrPermission}, ExitBadInput, "writable"},
 		{"a CA bundle that is no PEM", &kas.CAError{Source: "ca.pem", Msg: "is not PEM"}, ExitBadInput, "--certificate-authority FILE"},
+		{"a GitLab URL that is none", func() error { _, err := gitlab.ParseBaseURL("ftp://x"); return err }(), ExitBadInput, "use https://"},
 		{"a lock held too long", fmt.Errorf("%w /x.lock", atomicfile.ErrLockTimeout), ExitFailed, ""},
 		{"anything else", errors.New("boom"), ExitFailed, ""},
 	}

@@ -71,11 +71,7 @@ func gitlabURLFor(d *Deps, flag string) (string, error) {
 	if raw == "" {
 		raw = defaultGitLabURL
 	}
-	u, err := gitlab.ParseBaseURL(raw)
-	if err != nil {
-		return "", badInput("pass --gitlab-url https://gitlab.example.com", "%w", err)
-	}
-	return tokenstore.NormalizeURL(u.String())
+	return gitlab.NormalizeURL(raw)
 }
 
 // Run reads, checks and stores the token.

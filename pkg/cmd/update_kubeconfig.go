@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"net/url"
 
 	"github.com/spf13/cobra"
 
@@ -104,10 +105,10 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 		return badInput("pass --gitlab-url https://gitlab.example.com (or log in first: kubectl gitlab login --gitlab-url …)", "which GitLab? --gitlab-url is needed outside a CI job")
 	}
 	if _, err := gitlab.ParseBaseURL(o.GitLabURL); err != nil {
-		return badInput("pass --gitlab-url https://gitlab.example.com", "%w", err)
+		return err
 	}
 	if o.KASURL != "" {
-		if u, err := gitlab.ParseBaseURL(o.KASURL); err != nil || u.Scheme != "https" {
+		if u, err := url.Parse(o.KASURL); err != nil || u.Scheme != "https" || u.Host == "" {
 			return badInput("pass the https URL of KAS's k8s-proxy, e.g. https://kas.gitlab.example.com/k8s-proxy/", "--kas-url %q is not an https URL", o.KASURL)
 		}
 	}
@@ -169,9 +170,7 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 	w := agentcontext.Write{Contexts: contexts, KASURL: kasURL, CA: o.ca.PEMOrNil()}
 	if !o.inJob {
 		// The exec entry names the instance, so get-token finds its token.
-		if w.GitLabURL, err = tokenstore.NormalizeURL(client.BaseURL().String()); err != nil {
-			return err
-		}
+		w.GitLabURL = client.BaseURL().String()
 	}
 	if err := w.Apply(o.set); err != nil {
 		return err
@@ -220,11 +219,7 @@ func (o *UpdateKubeconfigOptions) workstationToken() string {
 	if err != nil {
 		return ""
 	}
-	url, err := tokenstore.NormalizeURL(o.GitLabURL)
-	if err != nil {
-		return ""
-	}
-	if e, err := store.Get(url); err == nil {
+	if e, err := store.Get(o.GitLabURL); err == nil {
 		return e.Token
 	}
 	return ""

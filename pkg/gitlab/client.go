@@ -70,22 +70,6 @@ func NewClient(baseURL string, auth Auth, transport http.RoundTripper) (*Client,
 	}, nil
 }
 
-// ParseBaseURL checks a GitLab URL and strips a trailing /api/v4 (as in
-// $CI_API_V4_URL) and slashes.
-func ParseBaseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return nil, fmt.Errorf("GitLab URL %q is not an http(s) URL like https://gitlab.example.com", raw)
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("GitLab URL must not carry credentials; pass the token separately")
-	}
-	u.Path = strings.TrimSuffix(strings.TrimRight(u.Path, "/"), "/api/v4")
-	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawQuery, u.Fragment = "", ""
-	return u, nil
-}
-
 // BaseURL is the instance's URL without /api/v4.
 func (c *Client) BaseURL() *url.URL { u := *c.baseURL; return &u }
 

@@ -142,23 +142,3 @@ func TestProjectAgentsAndPAT(t *testing.T) {
 		t.Errorf("error = %v", err)
 	}
 }
-
-func TestParseBaseURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://gitlab.example.com/api/v4":    "https://gitlab.example.com",
-		"https://gitlab.example.com/api/v4/":   "https://gitlab.example.com",
-		"https://example.com/gitlab/":          "https://example.com/gitlab",
-		" https://gitlab.com ":                 "https://gitlab.com",
-		"http://127.0.0.1:8080/sub/api/v4?x=1": "http://127.0.0.1:8080/sub",
-	} {
-		u, err := ParseBaseURL(in)
-		if err != nil || u.String() != want {
-			t.Errorf("%q: %v %v, want %s", in, u, err, want)
-		}
-	}
-	for _, bad := range []string{"gitlab.example.com", "ftp://x", "https://user:glpat-secret@gitlab.com", ""} {
-		if _, err := ParseBaseURL(bad); err == nil || strings.Contains(err.Error(), "glpat-secret") {
-			t.Errorf("%q: %v", bad, err)
-		}
-	}
-}

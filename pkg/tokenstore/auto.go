@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"sync"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 )
 
 // autoStore uses the OS keyring and falls back to the file store on any
@@ -57,7 +59,7 @@ func (s *autoStore) fallBack(err error, down bool) {
 }
 
 func (s *autoStore) Get(rawURL string) (Entry, error) {
-	url, err := NormalizeURL(rawURL)
+	url, err := gitlab.NormalizeURL(rawURL)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -92,7 +94,7 @@ func (s *autoStore) newer(url string, fromKeyring Entry) Entry {
 }
 
 func (s *autoStore) Set(rawURL string, e Entry) error {
-	url, err := NormalizeURL(rawURL)
+	url, err := gitlab.NormalizeURL(rawURL)
 	if err != nil {
 		return err
 	}
@@ -117,7 +119,7 @@ func (s *autoStore) Set(rawURL string, e Entry) error {
 }
 
 func (s *autoStore) Delete(rawURL string) error {
-	url, err := NormalizeURL(rawURL)
+	url, err := gitlab.NormalizeURL(rawURL)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 )
 
 // TokenFileName is the file store's file under the config dir.
@@ -53,7 +54,7 @@ func (s *fileStore) checkVersion(doc tokenFile) error {
 }
 
 func (s *fileStore) Get(rawURL string) (Entry, error) {
-	url, err := NormalizeURL(rawURL)
+	url, err := gitlab.NormalizeURL(rawURL)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -88,7 +89,7 @@ func (s *fileStore) Set(rawURL string, e Entry) error {
 }
 
 func (s *fileStore) Delete(rawURL string) error {
-	url, err := NormalizeURL(rawURL)
+	url, err := gitlab.NormalizeURL(rawURL)
 	if err != nil {
 		return err
 	}

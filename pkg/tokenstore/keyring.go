@@ -13,6 +13,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 )
 
 // KeyringIndexFileName lists, without secrets, the URLs whose tokens are in
@@ -60,7 +61,7 @@ func (s *keyringStore) Kind() string  { return KindKeyring }
 func (s *keyringStore) Where() string { return keyringName() }
 
 func (s *keyringStore) Get(rawURL string) (Entry, error) {
-	url, err := NormalizeURL(rawURL)
+	url, err := gitlab.NormalizeURL(rawURL)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -107,7 +108,7 @@ func (s *keyringStore) Set(rawURL string, e Entry) error {
 }
 
 func (s *keyringStore) Delete(rawURL string) error {
-	url, err := NormalizeURL(rawURL)
+	url, err := gitlab.NormalizeURL(rawURL)
 	if err != nil {
 		return err
 	}

@@ -17,9 +17,11 @@ import (
 	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 )
 
-// Store keeps at most one token entry per normalised GitLab URL.
+// Store keeps at most one token entry per GitLab instance, under the
+// canonical form of its URL (gitlab.NormalizeURL).
 type Store interface {
 	// Get returns the entry for url, or an error that wraps ErrNotFound.
 	Get(url string) (Entry, error)
@@ -189,7 +191,7 @@ type Info struct {
 // prepareSet normalises the URL, refuses an empty token and stamps
 // StoredAt: what every store's Set does first.
 func prepareSet(rawURL string, e Entry, now func() time.Time) (string, Entry, error) {
-	url, err := NormalizeURL(rawURL)
+	url, err := gitlab.NormalizeURL(rawURL)
 	if err != nil {
 		return "", e, err
 	}

@@ -10,48 +10,6 @@ import (
 	"time"
 )
 
-func TestNormalizeURL(t *testing.T) {
-	for in, want := range map[string]string{
-		"https://gitlab.example.com":       "https://gitlab.example.com",
-		"https://GitLab.example.com/":      "https://gitlab.example.com",
-		"HTTPS://GITLAB.EXAMPLE.COM:443//": "https://gitlab.example.com",
-		"gitlab.example.com":               "https://gitlab.example.com",
-		" gitlab.example.com/ ":            "https://gitlab.example.com",
-		"https://gitlab.example.com:8443/": "https://gitlab.example.com:8443",
-		"http://gitlab.example.com:80/":    "http://gitlab.example.com",
-		"http://gitlab.example.com:443":    "http://gitlab.example.com:443",
-		"https://example.com/GitLab/":      "https://example.com/GitLab",
-		"https://example.com/a%20b":        "https://example.com/a%20b",
-		"https://[::1]:443/":               "https://[::1]",
-		"https://[2001:DB8::1]:8443/x/":    "https://[2001:db8::1]:8443/x",
-		"http://127.0.0.1:3000":            "http://127.0.0.1:3000",
-	} {
-		got, err := NormalizeURL(in)
-		if err != nil || got != want {
-			t.Errorf("NormalizeURL(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-}
-
-func TestNormalizeURLRejects(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                                 "empty",
-		"ftp://gitlab.example.com":         `scheme "ftp"`,
-		"https://gitlab.example.com/?x=1":  "query or fragment",
-		"https://gitlab.example.com/#frag": "query or fragment",
-		"https://":                         "no host",
-		"https://user:" + testToken + "@gitlab.example.com": "must not carry a user name or token",
-		"https://gitlab example.com":                        "not a URL",
-	} {
-		_, err := NormalizeURL(in)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("NormalizeURL(%q) = %v; want an error with %q", in, err, want)
-			continue
-		}
-		noToken(t, "error", err.Error())
-	}
-}
-
 func TestDate(t *testing.T) {
 	d, err := ParseDate("2030-03-31")
 	if err != nil || d != (Date{2030, time.March, 31}) || d.String() != "2030-03-31" {

@@ -89,7 +89,7 @@ func contextCompletion(d *Deps) cobra.CompletionFunc {
 		if len(args) > 0 && c.Name() == "use-context" {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		set, err := loadExisting(d, kubeconfigFlag(c))
+		set, err := d.loadExistingKubeconfig(kubeconfigFlag(c))
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
@@ -111,7 +111,7 @@ func contextCompletion(d *Deps) cobra.CompletionFunc {
 
 func agentIDCompletion(d *Deps) cobra.CompletionFunc {
 	return func(c *cobra.Command, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
-		set, err := loadExisting(d, kubeconfigFlag(c))
+		set, err := d.loadExistingKubeconfig(kubeconfigFlag(c))
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}

@@ -37,7 +37,7 @@ func (o *CurrentContextOptions) Run() error {
 	if err := checkOutput(o.Output, "", "json", "yaml"); err != nil {
 		return err
 	}
-	set, err := loadExisting(o.deps, o.Kubeconfig)
+	set, err := o.deps.loadExistingKubeconfig(o.Kubeconfig)
 	if err != nil {
 		return err
 	}

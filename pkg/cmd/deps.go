@@ -1,17 +1,31 @@
 // Package cmd holds one file per command: flags become Options, and
-// Complete / Validate / Run do the work. Side effects (environment, clock,
-// terminal, network) come in through Deps so every command runs in-process
-// in tests.
+// Complete / Validate / Run call the library that does the work, then
+// print. Side effects (environment, clock, terminal, network, keyring)
+// come in through Deps, whose methods are all in this file, so every
+// command runs in-process in tests.
 package cmd
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
 	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
@@ -60,4 +74,173 @@ func (d *Deps) home() string {
 // ~/.kube/config.
 func (d *Deps) kubeconfigPaths(explicit string) kubeconfig.Paths {
 	return kubeconfig.Paths{Explicit: explicit, Env: d.Getenv("KUBECONFIG"), Home: d.home()}
+}
+
+// loadKubeconfig loads the kubeconfig, which need not exist yet (commands
+// that may create it).
+func (d *Deps) loadKubeconfig(explicit string) (*kubeconfig.Set, error) {
+	return kubeconfig.Load(d.kubeconfigPaths(explicit))
+}
+
+// loadExistingKubeconfig loads the kubeconfig and requires that a file
+// exists.
+func (d *Deps) loadExistingKubeconfig(explicit string) (*kubeconfig.Set, error) {
+	set, err := d.loadKubeconfig(explicit)
+	if err != nil {
+		return nil, err
+	}
+	return set, set.RequireExisting()
+}
+
+// loadCA reads --certificate-authority, else $KAS_CERTIFICATE (a path or
+// the PEM text); nil when neither is given.
+func (d *Deps) loadCA(flag string) (*kas.CABundle, error) {
+	if flag != "" {
+		return kas.LoadCAFile(flag)
+	}
+	if v, ok := d.LookupEnv("KAS_CERTIFICATE"); ok {
+		return kas.LoadCAValue("KAS_CERTIFICATE", v)
+	}
+	return nil, nil
+}
+
+// jobGitLab reads the GitLab URL and job token of a CI job.
+func (d *Deps) jobGitLab() (baseURL, jobToken string, ok bool) {
+	jobToken = d.Getenv("CI_JOB_TOKEN")
+	baseURL = d.Getenv("CI_API_V4_URL")
+	if baseURL == "" {
+		baseURL = d.Getenv("CI_SERVER_URL")
+	}
+	return baseURL, jobToken, jobToken != "" && baseURL != ""
+}
+
+// inJob tells whether this runs in a GitLab CI job.
+func (d *Deps) inJob() bool {
+	_, _, ok := d.jobGitLab()
+	return ok
+}
+
+// gitlabClient makes a client for the GitLab at baseURL; Deps.Transport,
+// when set, replaces the one that trusts the system's CAs and ca.
+func (d *Deps) gitlabClient(baseURL string, auth gitlab.Auth, ca *kas.CABundle) (*gitlab.Client, error) {
+	transport := d.Transport
+	if transport == nil {
+		transport = kas.GitLabTransport(ca)
+	}
+	return gitlab.NewClient(baseURL, auth, transport)
+}
+
+// kasClient makes a client for a context. Deps.Transport, when set,
+// replaces the TLS transport that the kubeconfig describes.
+func (d *Deps) kasClient(set *kubeconfig.Set, name string) (*kas.Client, error) {
+	cfg, err := kas.ConfigForContext(set, name)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Transport = d.Transport
+	cfg.Exec = d.execPlugin
+	return kas.NewClient(cfg)
+}
+
+// execPlugin runs a kubeconfig exec entry. Our own get-token runs
+// in-process: it is the code kubectl would start, without a second
+// process; anything else runs as kubectl runs it.
+func (d *Deps) execPlugin(ctx context.Context, req kas.ExecRequest) ([]byte, error) {
+	args, ok := agentcontext.GetTokenArgs(req.Command, req.Args)
+	if !ok {
+		return kas.RunExec(ctx, req)
+	}
+	env := map[string]string{}
+	for _, kv := range req.Env {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	var stdout, stderr bytes.Buffer
+	sub := *d
+	sub.IO = genericiooptions.IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr}
+	sub.Terminal = nil
+	sub.LookupEnv = func(k string) (string, bool) {
+		if v, ok := env[k]; ok {
+			return v, true
+		}
+		return d.LookupEnv(k)
+	}
+	if code := Main(args, &sub); code != ExitOK {
+		return nil, &kas.ExecError{ExitCode: code, Stderr: stderr.String(), Err: fmt.Errorf("exit code %d", code)}
+	}
+	return stdout.Bytes(), nil
+}
+
+// configDir is kubectl-gitlab's directory under the user's config dir, as
+// os.UserConfigDir finds it, but from the injected environment.
+func (d *Deps) configDir() string {
+	var base string
+	switch runtime.GOOS {
+	case "windows":
+		base = d.Getenv("AppData")
+	case "darwin", "ios":
+		if h := d.home(); h != "" {
+			base = filepath.Join(h, "Library", "Application Support")
+		}
+	default:
+		base = d.Getenv("XDG_CONFIG_HOME")
+		if base == "" || !filepath.IsAbs(base) {
+			base = filepath.Join(d.home(), ".config")
+		}
+	}
+	return filepath.Join(base, "kubectl-gitlab")
+}
+
+// tokenStore opens the store of the given kind. notices gets auto mode's
+// fallback notice (nil for get-token, which kubectl runs every time).
+func (d *Deps) tokenStore(kind string, notices io.Writer) (tokenstore.Store, error) {
+	s, err := tokenstore.Open(kind, tokenstore.Options{ConfigDir: d.configDir(), Notices: notices, Keyring: d.Keyring, Now: d.Now})
+	if err != nil {
+		return nil, badInput(fixable.FixOr(err, "use --token-store auto, keyring, file or none"), "%w", err)
+	}
+	return s, nil
+}
+
+// rotator rotates stored personal access tokens, warning on stderr.
+func (d *Deps) rotator() pat.Rotator {
+	return pat.Rotator{LockDir: d.configDir(), Now: d.Now, Warnings: d.IO.ErrOut,
+		Client: func(url, token string) (*gitlab.Client, error) {
+			return d.gitlabClient(url, gitlab.PrivateToken(token), nil)
+		}}
+}
+
+// lookPath finds a program on the PATH of Deps' environment, as kubectl
+// would find an exec plugin.
+func (d *Deps) lookPath(name string) (string, error) {
+	if strings.ContainsRune(name, filepath.Separator) {
+		if isExecutable(name) {
+			return name, nil
+		}
+		return "", &exec.Error{Name: name, Err: exec.ErrNotFound}
+	}
+	for _, dir := range filepath.SplitList(d.Getenv("PATH")) {
+		if dir == "" {
+			continue
+		}
+		if path := filepath.Join(dir, name); isExecutable(path) {
+			return path, nil
+		}
+	}
+	return "", &exec.Error{Name: name, Err: exec.ErrNotFound}
+}
+
+// onPath reports whether kubectl will find a command through PATH.
+func (d *Deps) onPath(name string) bool {
+	_, err := d.lookPath(name)
+	return err == nil
+}
+
+func isExecutable(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && !info.IsDir() && info.Mode()&0o111 != 0
+}
+
+// runProgram runs a program and returns its stdout.
+func runProgram(ctx context.Context, path string, args ...string) ([]byte, error) {
+	return exec.CommandContext(ctx, path, args...).Output()
 }

@@ -2,9 +2,6 @@ package cmd
 
 import (
 	"context"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -77,33 +74,4 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 		return failed("see the fixes above", "doctor: failed: %s", strings.Join(names, ", "))
 	}
 	return nil
-}
-
-// lookPath finds a program on the PATH of Deps' environment.
-func (d *Deps) lookPath(name string) (string, error) {
-	if strings.ContainsRune(name, filepath.Separator) {
-		if isExecutable(name) {
-			return name, nil
-		}
-		return "", &exec.Error{Name: name, Err: exec.ErrNotFound}
-	}
-	for _, dir := range filepath.SplitList(d.Getenv("PATH")) {
-		if dir == "" {
-			continue
-		}
-		if path := filepath.Join(dir, name); isExecutable(path) {
-			return path, nil
-		}
-	}
-	return "", &exec.Error{Name: name, Err: exec.ErrNotFound}
-}
-
-func isExecutable(path string) bool {
-	info, err := os.Stat(path)
-	return err == nil && !info.IsDir() && info.Mode()&0o111 != 0
-}
-
-// runProgram runs a program and returns its stdout.
-func runProgram(ctx context.Context, path string, args ...string) ([]byte, error) {
-	return exec.CommandContext(ctx, path, args...).Output()
 }

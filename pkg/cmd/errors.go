@@ -12,6 +12,7 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
 // Exit codes of every command.
@@ -63,6 +64,7 @@ var exitCodes = []struct {
 	{ExitBadInput, fixable.Is[*kubeconfig.NotWritableError]},
 	{ExitBadInput, fixable.Is[*kas.CAError]},
 	{ExitBadInput, fixable.Is[*gitlab.URLError]},
+	{ExitBadInput, fixable.Is[*tokenstore.SeveralURLsError]},
 	{ExitFailed, fixable.Is[*gitlab.APIError]},
 	{ExitFailed, fixable.Is[*gitlab.NetworkError]},
 	{ExitFailed, func(err error) bool { return errors.Is(err, atomicfile.ErrLockTimeout) }},

@@ -35,6 +35,7 @@ func TestExitCodeTable(t *testing.T) {
 		{"a kubeconfig that cannot be written", &kubeconfig.NotWritableError{Path: "f", Err: fs.ErrPermission}, ExitBadInput, "writable"},
 		{"a CA bundle that is no PEM", &kas.CAError{Source: "ca.pem", Msg: "is not PEM"}, ExitBadInput, "--certificate-authority FILE"},
 		{"a GitLab URL that is none", func() error { _, err := gitlab.ParseBaseURL("ftp://x"); return err }(), ExitBadInput, "use https://"},
+		{"no --gitlab-url among several stored", &tokenstore.SeveralURLsError{URLs: []string{"https://a", "https://b"}}, ExitBadInput, "pass --gitlab-url"},
 		{"a lock held too long", fmt.Errorf("%w /x.lock", atomicfile.ErrLockTimeout), ExitFailed, ""},
 		{"anything else", errors.New("boom"), ExitFailed, ""},
 	}

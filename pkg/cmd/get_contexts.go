@@ -53,7 +53,7 @@ func (o *GetContextsOptions) Complete() error {
 	if err := checkOutput(o.Output, "", "wide", "name", "json", "yaml"); err != nil {
 		return err
 	}
-	set, err := loadExisting(o.deps, o.Kubeconfig)
+	set, err := o.deps.loadExistingKubeconfig(o.Kubeconfig)
 	o.set = set
 	return err
 }
@@ -135,13 +135,4 @@ func (o *GetContextsOptions) Run() error {
 		fmt.Fprintln(tw, row)
 	}
 	return tw.Flush()
-}
-
-// loadExisting loads the kubeconfig and requires that a file exists.
-func loadExisting(d *Deps, explicit string) (*kubeconfig.Set, error) {
-	set, err := kubeconfig.Load(d.kubeconfigPaths(explicit))
-	if err != nil {
-		return nil, err
-	}
-	return set, set.RequireExisting()
 }

@@ -1,10 +1,13 @@
 package cmd
 
 import (
+	"errors"
+
 	"github.com/spf13/cobra"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
@@ -130,7 +133,7 @@ func (o *GetTokenOptions) storedCredential() (credential.Credential, error) {
 	}
 	url := o.GitLabURL
 	if url == "" {
-		if url, err = storedGitLabURL(store); err != nil {
+		if url, err = tokenstore.SoleURL(store); err != nil {
 			return credential.Credential{}, err
 		}
 	}
@@ -145,14 +148,14 @@ func (o *GetTokenOptions) storedCredential() (credential.Credential, error) {
 	}
 	entry, err := store.Get(url)
 	switch {
-	case isNotFound(err):
+	case errors.Is(err, tokenstore.ErrNotFound):
 		return credential.Credential{}, missing
 	case err != nil:
 		return credential.Credential{}, failed(fixable.FixOr(err, "run: "+login+" --token-store file, or set GITLAB_TOKEN"), "cannot read the token for %s: %w", url, err)
 	}
 	now := o.deps.Now()
-	if rotationDue(entry, now) {
-		entry = o.deps.rotate(store, url, entry)
+	if pat.RotationDue(entry, now) {
+		entry = o.deps.rotator().Rotate(store, url, entry)
 	}
 	cred := credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.agentID, Secret: entry.Token}.String()}
 	if !entry.ExpiresAt.IsZero() {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,6 +13,7 @@ import (
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
@@ -95,20 +94,20 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	pat, err := checkPAT(ctx, client, url, o.deps.Now())
+	described, err := pat.Check(ctx, client, o.deps.Now())
 	if err != nil {
 		return err
 	}
-	entry, err := entryFromPAT(token, pat)
+	entry, err := pat.Entry(token, described)
 	if err != nil {
-		return failed("", "%w", err)
+		return err
 	}
 	if err := store.Set(url, entry); err != nil {
 		return failed(fixable.FixOr(err, "choose another place: --token-store file (a 0600 file) or none (use $GITLAB_TOKEN)"), "cannot keep the token: %w", err)
 	}
 	out := o.deps.IO.Out
-	fmt.Fprintf(out, "Logged in to %s with token %q (scopes: %s), %s.\n", url, pat.Name, strings.Join(pat.Scopes, ", "), expiryText(entry.ExpiresAt, o.deps.Now()))
-	fmt.Fprintf(out, "The token is kept in %s.\n", whereStored(store, url))
+	fmt.Fprintf(out, "Logged in to %s with token %q (scopes: %s), %s.\n", url, described.Name, strings.Join(described.Scopes, ", "), expiryText(entry.ExpiresAt, o.deps.Now()))
+	fmt.Fprintf(out, "The token is kept in %s.\n", tokenstore.WhereIs(store, url))
 	return nil
 }
 
@@ -122,7 +121,7 @@ func (o *LoginOptions) readToken(url string) (string, error) {
 		}
 		token = strings.TrimSpace(line)
 	case o.deps.Terminal != nil && o.deps.Terminal.Interactive():
-		fmt.Fprintf(o.deps.IO.ErrOut, "Create a token with the k8s_proxy scope at %s\n", createTokenURL(url))
+		fmt.Fprintf(o.deps.IO.ErrOut, "Create a token with the k8s_proxy scope at %s\n", pat.CreateURL(url))
 		var err error
 		if token, err = o.deps.Terminal.ReadSecret("Personal access token for " + url + ": "); err != nil {
 			return "", badInput("", "cannot read the token: %w", err)
@@ -136,65 +135,12 @@ func (o *LoginOptions) readToken(url string) (string, error) {
 	return token, nil
 }
 
-// checkPAT asks GitLab about the token and tells each way it can be
-// unusable apart: unknown, revoked, expired, inactive, or without the
-// k8s_proxy scope.
-func checkPAT(ctx context.Context, client *gitlab.Client, url string, now time.Time) (*gitlab.PersonalAccessToken, error) {
-	create := "create a token with the k8s_proxy scope at " + createTokenURL(url)
-	pat, err := client.PersonalAccessTokenSelf(ctx)
-	var apiErr *gitlab.APIError
-	switch {
-	case errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized:
-		msg := strings.ToLower(apiErr.Message)
-		switch {
-		case strings.Contains(msg, "revoked"):
-			return nil, failed(create, "the token was revoked")
-		case strings.Contains(msg, "expired"):
-			return nil, failed(create, "the token has expired")
-		}
-		return nil, failed("check that the token is for "+url+", or "+create, "GitLab does not accept the token (%w)", err)
-	case err != nil:
-		return nil, gitlabFailure(err)
-	case pat.Revoked:
-		return nil, failed(create, "the token was revoked")
-	case pat.ExpiresAt != nil && expiredOn(*pat.ExpiresAt, now):
-		return nil, failed(create, "the token expired on %s", *pat.ExpiresAt)
-	case !pat.Active:
-		return nil, failed(create, "the token is not active")
-	case !slices.Contains(pat.Scopes, "k8s_proxy"):
-		return nil, failed(create, "the token lacks the k8s_proxy scope (it has: %s), which KAS requires", strings.Join(pat.Scopes, ", "))
-	}
-	return pat, nil
-}
-
-func expiredOn(day string, now time.Time) bool {
-	d, err := tokenstore.ParseDate(day)
-	return err == nil && !now.Before(d.UTCMidnight())
-}
-
-func createTokenURL(url string) string {
-	return url + "/-/user_settings/personal_access_tokens?name=kubectl-gitlab&scopes=k8s_proxy"
-}
-
 func expiryText(d tokenstore.Date, now time.Time) string {
 	if d.IsZero() {
 		return "never expires"
 	}
 	days := int(d.UTCMidnight().Sub(now).Hours() / 24)
 	return fmt.Sprintf("expires %s (in %d day%s)", d, days, plural(days))
-}
-
-// whereStored says where the store put url's token.
-func whereStored(store tokenstore.Store, url string) string {
-	infos, err := store.List()
-	if err == nil {
-		for _, i := range infos {
-			if i.URL == url && i.Where != "" {
-				return i.Where
-			}
-		}
-	}
-	return store.Where()
 }
 
 // statusView is one stored token as login --status shows it.
@@ -297,7 +243,7 @@ func (o *LogoutOptions) Run() error {
 		}
 		urls = []string{url}
 	default:
-		url, err := storedGitLabURL(store)
+		url, err := tokenstore.SoleURL(store)
 		if err != nil {
 			return err
 		}
@@ -308,9 +254,9 @@ func (o *LogoutOptions) Run() error {
 		urls = []string{url}
 	}
 	for _, url := range urls {
-		where := whereStored(store, url)
+		where := tokenstore.WhereIs(store, url)
 		if err := store.Delete(url); err != nil {
-			if isNotFound(err) {
+			if errors.Is(err, tokenstore.ErrNotFound) {
 				return failed("kubectl gitlab login --status lists the stored tokens", "no token is stored for %s", url)
 			}
 			return failed("", "cannot remove the token for %s: %w", url, err)

@@ -93,7 +93,7 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 	}
 	if o.GitLabURL == "" && !o.inJob {
 		if store, err := o.deps.tokenStore(tokenstore.KindAuto, nil); err == nil {
-			o.GitLabURL, _ = storedGitLabURL(store)
+			o.GitLabURL, _ = tokenstore.SoleURL(store)
 		}
 	}
 	switch {
@@ -113,22 +113,11 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 		}
 	}
 	var err error
-	if o.ca, err = loadCA(o.deps, o.CertificateAuthority); err != nil {
+	if o.ca, err = o.deps.loadCA(o.CertificateAuthority); err != nil {
 		return err
 	}
-	o.set, err = kubeconfig.Load(o.deps.kubeconfigPaths(o.Kubeconfig))
+	o.set, err = o.deps.loadKubeconfig(o.Kubeconfig)
 	return err
-}
-
-// loadCA reads --certificate-authority, else $KAS_CERTIFICATE.
-func loadCA(d *Deps, flag string) (*kas.CABundle, error) {
-	if flag != "" {
-		return kas.LoadCAFile(flag)
-	}
-	if v, ok := d.LookupEnv("KAS_CERTIFICATE"); ok {
-		return kas.LoadCAValue("KAS_CERTIFICATE", v)
-	}
-	return nil, nil
 }
 
 // Run asks GitLab for the agents, writes their contexts, and switches if
@@ -147,7 +136,7 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 	if o.inJob {
 		allowed, err := client.AllowedAgents(ctx)
 		if err != nil {
-			return gitlabFailure(err)
+			return err
 		}
 		if contexts, err = agentcontext.ForJob(o.set, allowed.Agents, o.agentIDs); err != nil {
 			return err
@@ -163,7 +152,7 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 		if existing, ok := agentcontext.OfAgent(o.set, contexts[0].AgentID); ok {
 			fallback = existing.Server
 		}
-		if kasURL, err = resolveKASURL(ctx, client, fallback); err != nil {
+		if kasURL, err = kas.DiscoverProxyURL(ctx, client, fallback); err != nil {
 			return err
 		}
 	}
@@ -200,7 +189,7 @@ func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, clien
 	}
 	agents, err := client.ProjectAgents(ctx, o.Project)
 	if err != nil {
-		return nil, gitlabFailure(err)
+		return nil, err
 	}
 	contexts := agentcontext.ForProject(host, agents, o.agentIDs)
 	if len(contexts) == 0 {

@@ -82,15 +82,15 @@ func (o *UseContextOptions) Complete(args []string) error {
 	}
 	var err error
 	o.caFromFlag = o.CertificateAuthority != ""
-	if o.ca, err = loadCA(o.deps, o.CertificateAuthority); err != nil {
+	if o.ca, err = o.deps.loadCA(o.CertificateAuthority); err != nil {
 		return err
 	}
 	if o.deps.inJob() && o.agentID != 0 {
 		// In a job, --agent-id can create the context in a new file.
-		o.set, err = kubeconfig.Load(o.deps.kubeconfigPaths(o.Kubeconfig))
+		o.set, err = o.deps.loadKubeconfig(o.Kubeconfig)
 		return err
 	}
-	o.set, err = loadExisting(o.deps, o.Kubeconfig)
+	o.set, err = o.deps.loadExistingKubeconfig(o.Kubeconfig)
 	return err
 }
 
@@ -160,13 +160,13 @@ func (o *UseContextOptions) createForJob(id int64) (agentcontext.Info, error) {
 	ctx := context.Background()
 	allowed, err := client.AllowedAgents(ctx)
 	if err != nil {
-		return agentcontext.Info{}, gitlabFailure(err)
+		return agentcontext.Info{}, err
 	}
 	contexts, err := agentcontext.ForJob(o.set, allowed.Agents, []int64{id})
 	if err != nil {
 		return agentcontext.Info{}, err
 	}
-	kasURL, err := resolveKASURL(ctx, client, "")
+	kasURL, err := kas.DiscoverProxyURL(ctx, client, "")
 	if err != nil {
 		return agentcontext.Info{}, err
 	}

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -10,11 +9,9 @@ import (
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
 
 // WhoamiOptions asks the cluster behind a context who it takes us for.
@@ -62,7 +59,7 @@ func (o *WhoamiOptions) Run(ctx context.Context) error {
 	if err := checkOutput(o.Output, "", "json", "yaml"); err != nil {
 		return err
 	}
-	set, err := loadExisting(o.deps, o.Kubeconfig)
+	set, err := o.deps.loadExistingKubeconfig(o.Kubeconfig)
 	if err != nil {
 		return err
 	}
@@ -128,45 +125,4 @@ func printWhoami(w io.Writer, v whoamiView) {
 	if v.AccessAs != nil {
 		fmt.Fprintf(w, "\nAccess as %s (%s).\n%s\n", v.AccessAs.Mode, v.AccessAs.Config, v.AccessAs.Description)
 	}
-}
-
-// kasClient makes a client for a context. Deps.Transport, when set,
-// replaces the TLS transport that the kubeconfig describes.
-func (d *Deps) kasClient(set *kubeconfig.Set, name string) (*kas.Client, error) {
-	cfg, err := kas.ConfigForContext(set, name)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Transport = d.Transport
-	cfg.Exec = d.execPlugin
-	return kas.NewClient(cfg)
-}
-
-// execPlugin runs a kubeconfig exec entry. Our own get-token runs
-// in-process: it is the code kubectl would start, without a second
-// process; anything else runs as kubectl runs it.
-func (d *Deps) execPlugin(ctx context.Context, req kas.ExecRequest) ([]byte, error) {
-	args, ok := agentcontext.GetTokenArgs(req.Command, req.Args)
-	if !ok {
-		return kas.RunExec(ctx, req)
-	}
-	env := map[string]string{}
-	for _, kv := range req.Env {
-		k, v, _ := strings.Cut(kv, "=")
-		env[k] = v
-	}
-	var stdout, stderr bytes.Buffer
-	sub := *d
-	sub.IO = genericiooptions.IOStreams{In: strings.NewReader(""), Out: &stdout, ErrOut: &stderr}
-	sub.Terminal = nil
-	sub.LookupEnv = func(k string) (string, bool) {
-		if v, ok := env[k]; ok {
-			return v, true
-		}
-		return d.LookupEnv(k)
-	}
-	if code := Main(args, &sub); code != ExitOK {
-		return nil, &kas.ExecError{ExitCode: code, Stderr: stderr.String(), Err: fmt.Errorf("exit code %d", code)}
-	}
-	return stdout.Bytes(), nil
 }

@@ -106,6 +106,19 @@ func (e *APIError) Error() string {
 	return msg
 }
 
+// Fix says what the status usually means for the plugin's calls.
+func (e *APIError) Fix() string {
+	switch e.Status {
+	case http.StatusUnauthorized:
+		return "the token was not accepted: in a job, CI_JOB_TOKEN is valid only while the job runs; elsewhere check GITLAB_TOKEN or run kubectl gitlab login"
+	case http.StatusForbidden:
+		return "the token lacks the rights for this call (a project's agents need the Developer role and the read_api scope)"
+	case http.StatusNotFound:
+		return "check the project path or ID and the GitLab URL"
+	}
+	return ""
+}
+
 // NetworkError is a request that got no HTTP answer.
 type NetworkError struct {
 	Method   string
@@ -118,6 +131,21 @@ func (e *NetworkError) Error() string {
 }
 
 func (e *NetworkError) Unwrap() error { return e.Err }
+
+// Fix tells an untrusted certificate from a network that does not carry
+// the request.
+func (e *NetworkError) Fix() string {
+	if isUntrusted(e.Err) {
+		return "GitLab's certificate is not trusted: pass its CA with --certificate-authority or $KAS_CERTIFICATE, or set SSL_CERT_FILE"
+	}
+	return "check the GitLab URL and the network; the request was retried"
+}
+
+// isUntrusted tells a certificate that does not verify (the message is
+// all that is left when scrubErr had to rewrite it).
+func isUntrusted(err error) bool {
+	return strings.Contains(err.Error(), "x509") || strings.Contains(err.Error(), "certificate")
+}
 
 // get fetches path (below /api/v4) into out.
 func (c *Client) get(ctx context.Context, path string, out any) error {

@@ -4,11 +4,13 @@ package kas
 
 import (
 	"bytes"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"strings"
 )
@@ -18,6 +20,34 @@ type CABundle struct {
 	PEM    []byte
 	Source string // where it came from, for messages
 	Certs  []*x509.Certificate
+}
+
+// Pool is a pool of the bundle's certificates alone: a kubeconfig's CA
+// replaces the system's roots, as in client-go.
+func (b *CABundle) Pool() *x509.CertPool {
+	pool := x509.NewCertPool()
+	for _, c := range b.Certs {
+		pool.AddCert(c)
+	}
+	return pool
+}
+
+// GitLabTransport is an HTTP transport to GitLab that trusts the system's
+// roots, SSL_CERT_FILE and, when given, the KAS CA bundle too: KAS often
+// shares GitLab's host and certificate.
+func GitLabTransport(ca *CABundle) http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if ca != nil {
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		for _, c := range ca.Certs {
+			pool.AddCert(c)
+		}
+		t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	return t
 }
 
 // PEMOrNil is the bundle's PEM text; nil for no bundle.

@@ -186,11 +186,7 @@ func (c *Client) tlsConfig() (*tls.Config, error) {
 			return nil, &Error{Reason: ReasonKubeconfig, Message: "the cluster's CA: " + err.Error(), Err: err,
 				Hint: "embed a PEM CA certificate: kubectl gitlab use-context " + quoteArg(c.cfg.Context) + " --certificate-authority FILE"}
 		}
-		pool := x509.NewCertPool()
-		for _, cert := range bundle.Certs {
-			pool.AddCert(cert)
-		}
-		conf.RootCAs = pool
+		conf.RootCAs = bundle.Pool()
 	}
 	conf.InsecureSkipVerify = cl.InsecureSkipTLSVerify
 

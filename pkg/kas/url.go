@@ -1,16 +1,39 @@
 package kas
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 )
 
 // ErrDisabled says the GitLab instance has no agent server.
-var ErrDisabled = errors.New("the agent server (KAS) is disabled on this GitLab instance (metadata: kas.enabled is false)")
+var ErrDisabled = fixable.Errorf("ask the GitLab administrator to enable the agent server, or pass --kas-url if it runs elsewhere",
+	"the agent server (KAS) is disabled on this GitLab instance (metadata: kas.enabled is false)")
+
+// DiscoverProxyURL finds the k8s-proxy URL: the instance's metadata, else
+// (when the token may not read it, as a job token on some versions)
+// fallback, e.g. what a job's kubeconfig already points at, else the URL
+// derived from the GitLab URL.
+func DiscoverProxyURL(ctx context.Context, client *gitlab.Client, fallback string) (string, error) {
+	md, err := client.Metadata(ctx)
+	if err == nil {
+		return ProxyURLFromMetadata(md)
+	}
+	var apiErr *gitlab.APIError
+	if !errors.As(err, &apiErr) || (apiErr.Status != http.StatusUnauthorized && apiErr.Status != http.StatusForbidden && apiErr.Status != http.StatusNotFound) {
+		return "", err
+	}
+	if fallback != "" {
+		return fallback, nil
+	}
+	return ProxyURLFromGitLab(client.BaseURL()), nil
+}
 
 // ProxyURLFromMetadata finds the k8s-proxy URL in GET /api/v4/metadata:
 // kas.externalK8sProxyUrl (GitLab 17.6+), else kas.externalUrl with the

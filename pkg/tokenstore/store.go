@@ -220,3 +220,48 @@ func (noneStore) Delete(url string) error { return notFound(url, "--token-store=
 func (noneStore) List() ([]Info, error)   { return nil, nil }
 func (noneStore) Kind() string            { return KindNone }
 func (noneStore) Where() string           { return "nowhere (tokens come from $GITLAB_TOKEN)" }
+
+// SoleURL is the GitLab URL to use when none is given: the only one with a
+// stored token; "" when none has one.
+func SoleURL(s Store) (string, error) {
+	infos, err := s.List()
+	if err != nil {
+		return "", err
+	}
+	switch len(infos) {
+	case 0:
+		return "", nil
+	case 1:
+		return infos[0].URL, nil
+	}
+	var urls []string
+	for _, i := range infos {
+		urls = append(urls, i.URL)
+	}
+	return "", &SeveralURLsError{URLs: urls}
+}
+
+// SeveralURLsError is a GitLab URL left out where tokens of several
+// instances are stored.
+type SeveralURLsError struct{ URLs []string }
+
+func (e *SeveralURLsError) Error() string {
+	return fmt.Sprintf("tokens are stored for several GitLab instances (%v): which one?", e.URLs)
+}
+
+// Fix says how to name one.
+func (e *SeveralURLsError) Fix() string {
+	return "pass --gitlab-url (kubectl gitlab update-kubeconfig writes it into the exec entry)"
+}
+
+// WhereIs says where the store keeps url's token, for people.
+func WhereIs(s Store, url string) string {
+	if infos, err := s.List(); err == nil {
+		for _, i := range infos {
+			if i.URL == url && i.Where != "" {
+				return i.Where
+			}
+		}
+	}
+	return s.Where()
+}

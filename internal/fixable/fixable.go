@@ -16,6 +16,10 @@ type Error interface {
 	Fix() string
 }
 
+// New is an error with a fix, made without fmt: cheap enough for a
+// package-level variable on get-token's path.
+func New(fix, msg string) error { return &withFix{err: errors.New(msg), fix: fix} }
+
 // Errorf is fmt.Errorf (so %w wraps) with a fix.
 func Errorf(fix, format string, args ...any) error {
 	return &withFix{err: fmt.Errorf(format, args...), fix: fix}

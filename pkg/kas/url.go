@@ -13,7 +13,7 @@ import (
 )
 
 // ErrDisabled says the GitLab instance has no agent server.
-var ErrDisabled = fixable.Errorf("ask the GitLab administrator to enable the agent server, or pass --kas-url if it runs elsewhere",
+var ErrDisabled = fixable.New("ask the GitLab administrator to enable the agent server, or pass --kas-url if it runs elsewhere",
 	"the agent server (KAS) is disabled on this GitLab instance (metadata: kas.enabled is false)")
 
 // DiscoverProxyURL finds the k8s-proxy URL: the instance's metadata, else

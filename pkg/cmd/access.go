@@ -46,9 +46,6 @@ func newAccessLintCommand(d *Deps) *cobra.Command {
   kubectl gitlab access lint -o json .gitlab/agents/prod/config.yaml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: runE(func(files []string) error {
-			if err := checkOutput(output, "", "json"); err != nil {
-				return err
-			}
 			if err := opts.Validate(); err != nil {
 				return badInput("see kubectl gitlab access lint --help", "%w", err)
 			}
@@ -78,7 +75,7 @@ func newAccessLintCommand(d *Deps) *cobra.Command {
 	c.Flags().StringVar(&opts.AgentProject, "agent-project", "", "full path of the project holding the agent config, to check entries against its top-level group")
 	c.Flags().BoolVar(&opts.GitLabCom, "gitlab-com", false, "check for GitLab.com (no protected_branches_only, no instance-level authorization)")
 	c.Flags().BoolVar(&opts.InstanceLevelAuthorization, "instance-level-authorization", false, "an administrator enabled instance-level authorization (self-managed)")
-	c.Flags().StringVarP(&output, "output", "o", "", "output format: json")
+	addOutputFlag(c, &output, "json")
 	return c
 }
 
@@ -95,9 +92,6 @@ func newAccessExplainCommand(d *Deps) *cobra.Command {
     --project-id 150 --group-id 23 --group-id 25 --environment prod --environment-tier production --job-id 1074499489`,
 		Args: cobra.ExactArgs(1),
 		RunE: runE(func(args []string) error {
-			if err := checkOutput(output, "", "json"); err != nil {
-				return err
-			}
 			data, err := readConfigFile(args[0])
 			if err != nil {
 				return err
@@ -129,7 +123,7 @@ func newAccessExplainCommand(d *Deps) *cobra.Command {
 	f.Int64Var(&opts.AgentID, "agent-id", 0, "the agent's ID")
 	f.Int64Var(&opts.AgentProjectID, "agent-project-id", 0, "the agent project's ID")
 	f.StringVar(&opts.Username, "username", "", "the GitLab user the job runs as")
-	f.StringVarP(&output, "output", "o", "", "output format: json")
+	addOutputFlag(c, &output, "json")
 	return c
 }
 
@@ -146,9 +140,6 @@ Without flags: the GitLab page's ci-job-view example, every CI job may view.`,
   kubectl gitlab access rbac --for-project-id 150 --environment production --clusterrole edit --namespace shop`,
 		Args: cobra.NoArgs,
 		RunE: runE(func([]string) error {
-			if err := checkOutput(output, "", "yaml", "json"); err != nil {
-				return err
-			}
 			b, err := access.NewBinding(opts)
 			if err != nil {
 				return badInput("see kubectl gitlab access rbac --help", "%w", err)
@@ -171,6 +162,7 @@ Without flags: the GitLab page's ci-job-view example, every CI job may view.`,
 	f.Int64Var(&opts.GroupID, "for-group-id", 0, "bind the jobs of the projects in this group (gitlab:group:<id>)")
 	f.StringVar(&opts.Environment, "environment", "", "narrow to jobs in this environment")
 	f.StringVar(&opts.EnvironmentTier, "environment-tier", "", "narrow to jobs in environments of this tier")
-	f.StringVarP(&output, "output", "o", "yaml", "output format: yaml or json")
+	output = "yaml"
+	addOutputFlag(c, &output, "yaml", "json")
 	return c
 }

@@ -51,3 +51,35 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedFlagsAreOneDefinition: a flag that several commands take has
+// one help text and completes its values everywhere.
+func TestSharedFlagsAreOneDefinition(t *testing.T) {
+	root := NewRoot(newHarness(t).deps(""))
+	help := map[string]string{}
+	walk(root, func(c *cobra.Command) {
+		for _, name := range []string{"kubeconfig", "token-store", "gitlab-url", "certificate-authority", "agent-id", "context", "output"} {
+			f := c.LocalFlags().Lookup(name)
+			if f == nil || (name == "agent-id" && c.Parent().Name() == "access") {
+				// access explain's --agent-id describes the job it
+				// explains, not an agent context of the kubeconfig.
+				continue
+			}
+			if _, ok := c.GetFlagCompletionFunc(name); !ok {
+				t.Errorf("%s --%s completes nothing", c.CommandPath(), name)
+			}
+			if name == "kubeconfig" || name == "token-store" {
+				if h, seen := help[name]; seen && h != f.Usage {
+					t.Errorf("%s --%s: help %q, elsewhere %q", c.CommandPath(), name, f.Usage, h)
+				}
+				help[name] = f.Usage
+			}
+		}
+	})
+	h := newHarness(t)
+	h.env["KUBECONFIG"] = h.kubeconfig("job-agents.yaml", "")
+	for _, cmd := range []string{"whoami", "doctor"} {
+		h.run("__complete", cmd, "--context", "").expect(t, 0, "group/agents:prod\tagent 1234", "group/sub/infra:staging\tagent 5678")
+	}
+	h.run("__complete", "whoami", "-o", "").expect(t, 0, "json", "yaml")
+}

@@ -25,8 +25,8 @@ func newCurrentContextCommand(d *Deps) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: runE(func([]string) error { return o.Run() }),
 	}
-	c.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json or yaml")
+	addKubeconfigFlag(c, &o.Kubeconfig)
+	addOutputFlag(c, &o.Output, "json", "yaml")
 	return c
 }
 
@@ -34,9 +34,6 @@ func newCurrentContextCommand(d *Deps) *cobra.Command {
 // agent context. No current context, or one that names no context, is bad
 // input (exit 2), as for whoami.
 func (o *CurrentContextOptions) Run() error {
-	if err := checkOutput(o.Output, "", "json", "yaml"); err != nil {
-		return err
-	}
 	set, err := o.deps.loadExistingKubeconfig(o.Kubeconfig)
 	if err != nil {
 		return err

@@ -39,18 +39,15 @@ Exit code 1 if any check fails; warnings alone exit 0.`,
 		Args: cobra.NoArgs,
 		RunE: runE(func([]string) error { return o.Run(context.Background()) }),
 	}
-	c.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-	c.Flags().StringVar(&o.Context, "context", "", "the context to check, by name or agent name (default: the current context if it is an agent context, else the one use-context would pick)")
+	addKubeconfigFlag(c, &o.Kubeconfig)
+	addContextFlag(c, &o.Context, "context", "the context to check, by name or agent name (default: the current context if it is an agent context, else the one use-context would pick)", d)
 	c.Flags().StringVarP(&o.Namespace, "namespace", "n", "", "check RBAC in this namespace (default: the context's, else default)")
-	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json")
+	addOutputFlag(c, &o.Output, "json")
 	return c
 }
 
 // Run runs the checks, prints them, and fails if any check failed.
 func (o *DoctorOptions) Run(ctx context.Context) error {
-	if err := checkOutput(o.Output, "", "json"); err != nil {
-		return err
-	}
 	d := o.deps
 	report := doctor.Run(ctx, doctor.Deps{
 		LookupEnv: d.LookupEnv,

@@ -42,17 +42,14 @@ has a ci:/pat: token or runs kubectl-gitlab get-token. Tokens are never shown.`,
 			return o.Run()
 		}),
 	}
-	c.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: wide, name, json or yaml")
+	addKubeconfigFlag(c, &o.Kubeconfig)
+	addOutputFlag(c, &o.Output, "wide", "name", "json", "yaml")
 	c.Flags().BoolVar(&o.All, "all", false, "also list contexts that are not agent contexts (e.g. gitlab-deploy)")
 	return c
 }
 
 // Complete validates flags and loads the kubeconfig.
 func (o *GetContextsOptions) Complete() error {
-	if err := checkOutput(o.Output, "", "wide", "name", "json", "yaml"); err != nil {
-		return err
-	}
 	set, err := o.deps.loadExistingKubeconfig(o.Kubeconfig)
 	o.set = set
 	return err

@@ -16,13 +16,12 @@ import (
 // network call inside a CI job.
 type GetTokenOptions struct {
 	deps        *Deps
-	AgentID     string
+	AgentID     int64
 	TokenSource string
 	GitLabURL   string
 	TokenStore  string
 
-	agentID int64
-	info    credential.ExecInfo
+	info credential.ExecInfo
 }
 
 // Token sources.
@@ -57,28 +56,21 @@ to ask again). Neither reads a kubeconfig nor, in a job, calls the network.`,
 			return o.Run()
 		}),
 	}
-	c.Flags().StringVar(&o.AgentID, "agent-id", "", "the agent's numeric ID (required)")
-	c.Flags().StringVar(&o.TokenSource, "token-source", sourceAuto, "where the token comes from: auto (ci inside a job, else pat), ci or pat")
-	c.Flags().StringVar(&o.GitLabURL, "gitlab-url", "", "the GitLab instance whose stored personal access token to use (default: the only one stored)")
-	c.Flags().StringVar(&o.TokenStore, "token-store", tokenstore.KindAuto, tokenStoreUsage)
+	addAgentIDFlag(c, &o.AgentID, "the agent's numeric ID (required)", d)
+	o.TokenSource = sourceAuto
+	c.Flags().Var(&enumValue{p: &o.TokenSource, noun: "token source", allowed: []string{sourceAuto, sourceCI, sourcePAT}}, "token-source",
+		"where the token comes from: auto (ci inside a job, else pat), ci or pat")
+	addGitLabURLFlag(c, &o.GitLabURL, "the GitLab instance whose stored personal access token to use (default: the only one stored)")
+	addTokenStoreFlag(c, &o.TokenStore)
 	return c
 }
 
 // Complete checks the flags and reads KUBERNETES_EXEC_INFO.
 func (o *GetTokenOptions) Complete() error {
-	if o.AgentID == "" {
+	if o.AgentID == 0 {
 		return badInput("pass the agent's numeric ID: get-token --agent-id N", "--agent-id is required")
 	}
-	id, err := credential.ParseAgentID(o.AgentID)
-	if err != nil {
-		return badInput("pass the agent's numeric ID: get-token --agent-id N", "--agent-id: %w", err)
-	}
-	o.agentID = id
-	switch o.TokenSource {
-	case sourceAuto, sourceCI, sourcePAT:
-	default:
-		return badInput("use --token-source auto, ci or pat", "unknown --token-source %q", o.TokenSource)
-	}
+	var err error
 	o.info, err = credential.ParseExecInfo(o.deps.Getenv("KUBERNETES_EXEC_INFO"))
 	if err != nil {
 		return badInput("the kubeconfig's exec entry must say apiVersion: client.authentication.k8s.io/v1 (or v1beta1); kubectl gitlab update-kubeconfig writes a correct one", "%w", err)
@@ -114,12 +106,12 @@ func (o *GetTokenOptions) credential() (credential.Credential, error) {
 			return credential.Credential{}, failed(
 				"--token-source ci works inside a GitLab CI job only; on a workstation use a personal access token:\n"+
 					"kubectl gitlab login, or set GITLAB_TOKEN",
-				"CI_JOB_TOKEN is not set, so there is no job token for agent %d", o.agentID)
+				"CI_JOB_TOKEN is not set, so there is no job token for agent %d", o.AgentID)
 		}
-		return credential.Credential{Token: credential.Token{Kind: credential.KindCI, AgentID: o.agentID, Secret: jobToken}.String()}, nil
+		return credential.Credential{Token: credential.Token{Kind: credential.KindCI, AgentID: o.AgentID, Secret: jobToken}.String()}, nil
 	}
 	if pat := o.deps.Getenv("GITLAB_TOKEN"); pat != "" {
-		return credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.agentID, Secret: pat}.String()}, nil
+		return credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.AgentID, Secret: pat}.String()}, nil
 	}
 	return o.storedCredential()
 }
@@ -142,7 +134,7 @@ func (o *GetTokenOptions) storedCredential() (credential.Credential, error) {
 		login += " --gitlab-url " + url
 	}
 	missing := failed("run: "+login+"\n(or set GITLAB_TOKEN to a personal access token with the k8s_proxy scope; in a CI job, CI_JOB_TOKEN is used)",
-		"no token for agent %d: not in a GitLab CI job (CI_JOB_TOKEN is not set) and no personal access token found", o.agentID)
+		"no token for agent %d: not in a GitLab CI job (CI_JOB_TOKEN is not set) and no personal access token found", o.AgentID)
 	if url == "" {
 		return credential.Credential{}, missing
 	}
@@ -157,7 +149,7 @@ func (o *GetTokenOptions) storedCredential() (credential.Credential, error) {
 	if pat.RotationDue(entry, now) {
 		entry = o.deps.rotator().Rotate(store, url, entry)
 	}
-	cred := credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.agentID, Secret: entry.Token}.String()}
+	cred := credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.AgentID, Secret: entry.Token}.String()}
 	if !entry.ExpiresAt.IsZero() {
 		cred.Expires = entry.ExpiresAt.UTCMidnight()
 		if !now.Before(cred.Expires) {

@@ -17,6 +17,9 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
+// defaultGitLabURL is where login goes without --gitlab-url or $GITLAB_URL.
+const defaultGitLabURL = "https://gitlab.com"
+
 // LoginOptions checks a personal access token and keeps it.
 type LoginOptions struct {
 	deps       *Deps
@@ -53,11 +56,11 @@ from a flag, which would leave it in the shell history.`,
 			return o.Run(context.Background())
 		}),
 	}
-	c.Flags().StringVar(&o.GitLabURL, "gitlab-url", "", "the GitLab instance (default: $GITLAB_URL, else https://gitlab.com)")
+	addGitLabURLFlag(c, &o.GitLabURL, "the GitLab instance (default: $GITLAB_URL, else "+defaultGitLabURL+")")
 	c.Flags().BoolVar(&o.TokenStdin, "token-stdin", false, "read the token from stdin")
-	c.Flags().StringVar(&o.TokenStore, "token-store", tokenstore.KindAuto, tokenStoreUsage)
+	addTokenStoreFlag(c, &o.TokenStore)
 	c.Flags().BoolVar(&o.Status, "status", false, "show which GitLab instances have a token, where it is kept and when it expires")
-	c.Flags().StringVarP(&o.Output, "output", "o", "", "with --status: json or yaml")
+	addOutputFlagWithHelp(c, &o.Output, "with --status: json or yaml", "json", "yaml")
 	return c
 }
 
@@ -156,9 +159,6 @@ type statusView struct {
 
 // RunStatus lists stored tokens, never the tokens themselves.
 func (o *LoginOptions) RunStatus() error {
-	if err := checkOutput(o.Output, "", "json", "yaml"); err != nil {
-		return err
-	}
 	store, err := o.deps.tokenStore(o.TokenStore, nil)
 	if err != nil {
 		return err
@@ -214,8 +214,8 @@ func newLogoutCommand(d *Deps) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: runE(func([]string) error { return o.Run() }),
 	}
-	c.Flags().StringVar(&o.GitLabURL, "gitlab-url", "", "the GitLab instance (default: $GITLAB_URL, else the only one stored)")
-	c.Flags().StringVar(&o.TokenStore, "token-store", tokenstore.KindAuto, tokenStoreUsage)
+	addGitLabURLFlag(c, &o.GitLabURL, "the GitLab instance (default: $GITLAB_URL, else the only one stored)")
+	addTokenStoreFlag(c, &o.TokenStore)
 	c.Flags().BoolVar(&o.All, "all", false, "remove the tokens of every GitLab instance")
 	return c
 }

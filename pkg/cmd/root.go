@@ -42,7 +42,7 @@ reach a cluster through the GitLab agent server (KAS).`,
 	root.SetOut(d.IO.Out)
 	root.SetErr(d.IO.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return badInput("see 'kubectl gitlab "+c.Name()+" --help'", "%w", err)
+		return badInput(fixable.FixOr(err, "see 'kubectl gitlab "+c.Name()+" --help'"), "%w", err)
 	})
 	return root
 }

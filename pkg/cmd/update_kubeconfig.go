@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
@@ -20,14 +19,13 @@ type UpdateKubeconfigOptions struct {
 	deps                 *Deps
 	Kubeconfig           string
 	GitLabURL            string
-	Agents               []string
+	AgentIDs             []int64
 	Project              string
 	KASURL               string
 	CertificateAuthority string
 	UseContext           string
 
 	set       *kubeconfig.Set
-	agentIDs  []int64
 	ca        *kas.CABundle
 	inJob     bool
 	jobToken  string
@@ -63,25 +61,18 @@ The KAS URL comes from GET /api/v4/metadata, else is derived from the GitLab URL
 			return o.Run(context.Background())
 		}),
 	}
-	c.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-	c.Flags().StringVar(&o.GitLabURL, "gitlab-url", "", "the GitLab instance (default in a job: $CI_API_V4_URL)")
-	c.Flags().StringSliceVar(&o.Agents, "agent", nil, "agent ID to write a context for (repeatable; in a job, limits to these)")
+	addKubeconfigFlag(c, &o.Kubeconfig)
+	addGitLabURLFlag(c, &o.GitLabURL, "the GitLab instance (default in a job: $CI_API_V4_URL)")
+	addAgentIDsFlag(c, &o.AgentIDs, "agent ID to write a context for (repeatable; in a job, limits to these)", d)
 	c.Flags().StringVar(&o.Project, "project", "", "write contexts for every agent of this project (path or ID)")
 	c.Flags().StringVar(&o.KASURL, "kas-url", "", "the k8s-proxy URL, if GitLab's metadata does not tell it")
-	c.Flags().StringVar(&o.CertificateAuthority, "certificate-authority", "", "PEM file of the CA that signed KAS's certificate (default: $KAS_CERTIFICATE)")
-	c.Flags().StringVar(&o.UseContext, "use-context", "", "switch to this context afterwards (full or agent name)")
+	addCAFlag(c, &o.CertificateAuthority, "")
+	addContextFlag(c, &o.UseContext, "use-context", "switch to this context afterwards (full or agent name)", d)
 	return c
 }
 
 // Complete checks every input before any network call or write.
 func (o *UpdateKubeconfigOptions) Complete() error {
-	for _, a := range o.Agents {
-		id, err := credential.ParseAgentID(a)
-		if err != nil {
-			return badInput("pass agent IDs as numbers: --agent 1234", "--agent: %w", err)
-		}
-		o.agentIDs = append(o.agentIDs, id)
-	}
 	jobURL, jobToken, inJob := o.deps.jobGitLab()
 	o.inJob = inJob && o.Project == ""
 	o.jobToken = jobToken
@@ -98,7 +89,7 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 	}
 	switch {
 	case o.inJob:
-	case o.Project == "" && len(o.agentIDs) == 0:
+	case o.Project == "" && len(o.AgentIDs) == 0:
 		return badInput("on a workstation pass --agent ID or --project PATH, with --gitlab-url; in a CI job CI_JOB_TOKEN and CI_API_V4_URL are set for you",
 			"no agents to write: not in a GitLab CI job, and neither --agent nor --project given")
 	case o.GitLabURL == "":
@@ -138,7 +129,7 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if contexts, err = agentcontext.ForJob(o.set, allowed.Agents, o.agentIDs); err != nil {
+		if contexts, err = agentcontext.ForJob(o.set, allowed.Agents, o.AgentIDs); err != nil {
 			return err
 		}
 	} else {
@@ -182,7 +173,7 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, client *gitlab.Client) ([]agentcontext.Spec, error) {
 	host := client.BaseURL().Host
 	if o.Project == "" {
-		return agentcontext.ForAgentIDs(host, o.agentIDs), nil
+		return agentcontext.ForAgentIDs(host, o.AgentIDs), nil
 	}
 	if o.userToken == "" {
 		return nil, badInput("log in first (kubectl gitlab login), or set GITLAB_TOKEN, to a token with the read_api scope; or pass --agent ID", "--project needs a token to list the project's agents")
@@ -191,7 +182,7 @@ func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, clien
 	if err != nil {
 		return nil, err
 	}
-	contexts := agentcontext.ForProject(host, agents, o.agentIDs)
+	contexts := agentcontext.ForProject(host, agents, o.AgentIDs)
 	if len(contexts) == 0 {
 		return nil, failed("check the project path, or create an agent in it", "project %s has no agents to write", o.Project)
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
@@ -19,12 +18,11 @@ type UseContextOptions struct {
 	deps                 *Deps
 	Kubeconfig           string
 	Name                 string
-	AgentID              string
+	AgentID              int64
 	CertificateAuthority string
 	Namespace            string
 
 	set        *kubeconfig.Set
-	agentID    int64
 	ca         *kas.CABundle
 	caFromFlag bool
 }
@@ -57,10 +55,17 @@ certificate.`,
 			return o.Run()
 		}),
 	}
-	c.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-	c.Flags().StringVar(&o.AgentID, "agent-id", "", "switch to the context of this agent ID")
-	c.Flags().StringVar(&o.CertificateAuthority, "certificate-authority", "", "PEM file of the CA that signed KAS's certificate, embedded into the context's cluster (default: $KAS_CERTIFICATE)")
+	addKubeconfigFlag(c, &o.Kubeconfig)
+	addAgentIDFlag(c, &o.AgentID, "switch to the context of this agent ID", d)
+	addCAFlag(c, &o.CertificateAuthority, ", embedded into the context's cluster")
 	c.Flags().StringVarP(&o.Namespace, "namespace", "n", "", "also set the context's namespace")
+	contexts := contextCompletion(d)
+	c.ValidArgsFunction = func(c *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return contexts(c, args, toComplete)
+	}
 	return c
 }
 
@@ -70,22 +75,15 @@ func (o *UseContextOptions) Complete(args []string) error {
 	if len(args) == 1 {
 		o.Name = args[0]
 	}
-	if o.AgentID != "" {
-		if o.Name != "" {
-			return badInput("give either NAME or --agent-id", "both a context name and --agent-id were given")
-		}
-		id, err := credential.ParseAgentID(o.AgentID)
-		if err != nil {
-			return badInput("pass the agent's numeric ID, as shown by kubectl gitlab get-contexts", "--agent-id: %w", err)
-		}
-		o.agentID = id
+	if o.AgentID != 0 && o.Name != "" {
+		return badInput("give either NAME or --agent-id", "both a context name and --agent-id were given")
 	}
 	var err error
 	o.caFromFlag = o.CertificateAuthority != ""
 	if o.ca, err = o.deps.loadCA(o.CertificateAuthority); err != nil {
 		return err
 	}
-	if o.deps.inJob() && o.agentID != 0 {
+	if o.deps.inJob() && o.AgentID != 0 {
 		// In a job, --agent-id can create the context in a new file.
 		o.set, err = o.deps.loadKubeconfig(o.Kubeconfig)
 		return err
@@ -125,7 +123,7 @@ func (o *UseContextOptions) Run() error {
 // job, a missing agent ID's context is created; on a terminal, a person
 // picks among several agent contexts.
 func (o *UseContextOptions) resolve() (agentcontext.Info, error) {
-	r, err := agentcontext.Resolve(o.set, agentcontext.Query{Name: o.Name, AgentID: o.agentID, KubeContext: o.deps.Getenv("KUBE_CONTEXT")})
+	r, err := agentcontext.Resolve(o.set, agentcontext.Query{Name: o.Name, AgentID: o.AgentID, KubeContext: o.deps.Getenv("KUBE_CONTEXT")})
 	var e *agentcontext.Error
 	switch {
 	case err == nil:
@@ -133,7 +131,7 @@ func (o *UseContextOptions) resolve() (agentcontext.Info, error) {
 	case !errors.As(err, &e):
 		return agentcontext.Info{}, err
 	case e.Problem == agentcontext.NoSuchAgent && o.deps.inJob():
-		return o.createForJob(o.agentID)
+		return o.createForJob(o.AgentID)
 	case e.Problem == agentcontext.NoChoice && o.deps.Terminal != nil && o.deps.Terminal.Interactive():
 		names := make([]string, len(e.Choices))
 		for i, c := range e.Choices {

@@ -17,9 +17,6 @@ func newVersionCommand(d *Deps) *cobra.Command {
 		Example: "  kubectl gitlab version\n  kubectl gitlab version -o json",
 		Args:    cobra.NoArgs,
 		RunE: runE(func([]string) error {
-			if err := checkOutput(output, "", "json", "yaml"); err != nil {
-				return err
-			}
 			info := struct {
 				Version   string `json:"version" yaml:"version"`
 				Commit    string `json:"commit,omitempty" yaml:"commit,omitempty"`
@@ -33,6 +30,6 @@ func newVersionCommand(d *Deps) *cobra.Command {
 			return nil
 		}),
 	}
-	c.Flags().StringVarP(&output, "output", "o", "", "output format: json or yaml")
+	addOutputFlag(c, &output, "json", "yaml")
 	return c
 }

@@ -37,9 +37,9 @@ RBAC on that identity decides what kubectl may do.`,
 		Args: cobra.NoArgs,
 		RunE: runE(func([]string) error { return o.Run(context.Background()) }),
 	}
-	c.Flags().StringVar(&o.Kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-	c.Flags().StringVar(&o.Context, "context", "", "the context to ask through, by name or agent name (default: the current context)")
-	c.Flags().StringVarP(&o.Output, "output", "o", "", "output format: json or yaml")
+	addKubeconfigFlag(c, &o.Kubeconfig)
+	addContextFlag(c, &o.Context, "context", "the context to ask through, by name or agent name (default: the current context)", d)
+	addOutputFlag(c, &o.Output, "json", "yaml")
 	return c
 }
 
@@ -56,9 +56,6 @@ type whoamiView struct {
 
 // Run sends the review and prints the identity.
 func (o *WhoamiOptions) Run(ctx context.Context) error {
-	if err := checkOutput(o.Output, "", "json", "yaml"); err != nil {
-		return err
-	}
 	set, err := o.deps.loadExistingKubeconfig(o.Kubeconfig)
 	if err != nil {
 		return err

@@ -126,8 +126,9 @@ func TestDoctorNamesEachFailure(t *testing.T) {
 		expectCheck(t, rep, "token", doctor.Skip)
 	})
 	t.Run("wrong token", func(t *testing.T) {
-		h := healthy(t)
-		replaceInFile(t, h.env["KUBECONFIG"], jobToken, "glcbt-64_oldJobToken")
+		h := newHarness(t)
+		fakeKubectl(h, "v1.33.1")
+		trustedKubeconfig(h, kas, "job-agents.yaml", "glcbt-64_oldJobToken")
 		h.secrets = append(h.secrets, "glcbt-64_oldJobToken")
 		expectCheck(t, run(h, ExitFailed), "token", doctor.Fail, "Gitlab-Unauthorized: true", "CI_JOB_TOKEN is valid only while its job runs")
 	})
@@ -140,8 +141,9 @@ func TestDoctorNamesEachFailure(t *testing.T) {
 			"CI_ENVIRONMENT_NAME (not set here)", "kubectl gitlab access explain")
 	})
 	t.Run("client impersonation", func(t *testing.T) {
-		h := healthy(t)
-		replaceInFile(t, h.env["KUBECONFIG"], "    token: ci:1234:", "    as-groups: [admins]\n    as: someone\n    token: ci:1234:")
+		h := newHarness(t)
+		fakeKubectl(h, "v1.33.1")
+		trustedKubeconfig(h, kas, "job-agents-impersonation.yaml", jobToken)
 		expectCheck(t, run(h, ExitFailed), "token", doctor.Fail, "KAS refused client impersonation (400 Bad Request)")
 	})
 	t.Run("agent not connected", func(t *testing.T) {

@@ -120,11 +120,17 @@ func (h *harness) runWithStdin(stdin string, args ...string) result {
 // with the job token and KAS URL filled in.
 func (h *harness) kubeconfig(name string, kasURL string) string {
 	h.t.Helper()
+	return h.kubeconfigWithToken(name, kasURL, jobToken)
+}
+
+// kubeconfigWithToken is kubeconfig with another job token in it.
+func (h *harness) kubeconfigWithToken(name, kasURL, token string) string {
+	h.t.Helper()
 	data, err := os.ReadFile(filepath.Join("../../testdata/kubeconfig", name))
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	text := strings.ReplaceAll(string(data), "JOBTOKEN", jobToken)
+	text := strings.ReplaceAll(string(data), "JOBTOKEN", token)
 	if kasURL != "" {
 		text = strings.ReplaceAll(text, "https://kas.gitlab.example/k8s-proxy", kasURL)
 	}

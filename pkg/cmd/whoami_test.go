@@ -3,8 +3,6 @@ package cmd
 import (
 	"encoding/json"
 	"net"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -40,7 +38,14 @@ func accessKAS(t *testing.T) *testkas.Server {
 // embedded by use-context, switched to the ci_job agent.
 func trustedJobKubeconfig(h *harness, kas *testkas.Server) string {
 	h.t.Helper()
-	path := h.kubeconfig("job-agents.yaml", strings.TrimSuffix(kas.K8sProxyURL, "/"))
+	return trustedKubeconfig(h, kas, "job-agents.yaml", jobToken)
+}
+
+// trustedKubeconfig is trustedJobKubeconfig of another testdata kubeconfig
+// or job token.
+func trustedKubeconfig(h *harness, kas *testkas.Server, file, token string) string {
+	h.t.Helper()
+	path := h.kubeconfigWithToken(file, strings.TrimSuffix(kas.K8sProxyURL, "/"), token)
 	h.env["KUBECONFIG"] = path
 	h.run("use-context", "group/agents:prod", "--certificate-authority", kas.CAFile).expect(h.t, 0)
 	return path
@@ -105,8 +110,7 @@ func TestWhoamiExplainsFailures(t *testing.T) {
 	})
 	t.Run("wrong token", func(t *testing.T) {
 		h := newHarness(t)
-		path := trustedJobKubeconfig(h, kas)
-		replaceInFile(t, path, jobToken, "glcbt-64_expiredJobToken")
+		trustedKubeconfig(h, kas, "job-agents.yaml", "glcbt-64_expiredJobToken")
 		h.secrets = append(h.secrets, "glcbt-64_expiredJobToken")
 		h.run("whoami").expectErr(t, ExitFailed, "KAS rejected the token (401 Unauthorized, Gitlab-Unauthorized: true)",
 			"CI_JOB_TOKEN is valid only while its job runs")
@@ -122,8 +126,7 @@ func TestWhoamiExplainsFailures(t *testing.T) {
 	})
 	t.Run("client impersonation", func(t *testing.T) {
 		h := newHarness(t)
-		path := trustedJobKubeconfig(h, kas)
-		replaceInFile(t, path, "    token: ci:1234:", "    as: someone-else\n    token: ci:1234:")
+		trustedKubeconfig(h, kas, "job-agents-impersonation.yaml", jobToken)
 		h.run("whoami").expectErr(t, ExitFailed, "KAS refused client impersonation (400 Bad Request)", "drop them")
 	})
 	t.Run("KAS down", func(t *testing.T) {
@@ -140,10 +143,10 @@ func TestWhoamiExplainsFailures(t *testing.T) {
 	})
 	t.Run("bad input", func(t *testing.T) {
 		h := newHarness(t)
-		path := trustedJobKubeconfig(h, kas)
+		trustedJobKubeconfig(h, kas)
 		h.run("whoami", "--context", "nope").expectErr(t, ExitBadInput, `no context named "nope"`, "group/agents:prod")
 		h.run("whoami", "-o", "table").expectErr(t, ExitBadInput, "unknown output format")
-		replaceInFile(t, path, "certificate-authority-data: ", "certificate-authority-data: '!!'\n    x: ")
+		h.env["KUBECONFIG"] = h.kubeconfig("job-agents-bad-ca.yaml", strings.TrimSuffix(kas.K8sProxyURL, "/"))
 		h.run("whoami").expectErr(t, ExitBadInput, "certificate-authority-data is not base64")
 	})
 }
@@ -157,15 +160,4 @@ func closedPort(t *testing.T) string {
 	addr := l.Addr().String()
 	l.Close()
 	return addr
-}
-
-func replaceInFile(t *testing.T, path, old, new string) {
-	t.Helper()
-	data := mustRead(t, path)
-	if !strings.Contains(data, old) {
-		t.Fatalf("%s lacks %q", filepath.Base(path), old)
-	}
-	if err := os.WriteFile(path, []byte(strings.ReplaceAll(data, old, new)), 0o600); err != nil {
-		t.Fatal(err)
-	}
 }

@@ -86,31 +86,12 @@ type setup struct {
 	opts Options
 }
 
-const jobKubeconfig = `apiVersion: v1
-kind: Config
-clusters:
-- name: gitlab
-  cluster:
-    server: https://kas.example/k8s-proxy
-users:
-- name: agent:1234
-  user:
-    token: ci:1234:` + jobToken + `
-contexts:
-- name: group/agents:prod
-  context:
-    cluster: gitlab
-    user: agent:1234
-    namespace: apps
-current-context: group/agents:prod
-`
-
 func newSetup(t *testing.T) *setup {
 	dir := t.TempDir()
 	s := &setup{t: t, dir: dir, env: map[string]string{}, kas: healthyKAS()}
 	home := filepath.Join(dir, "home")
 	os.MkdirAll(filepath.Join(home, ".kube"), 0o755)
-	config := s.write("kubeconfig", jobKubeconfig)
+	config := s.fixture("job.yaml")
 	s.deps = Deps{
 		LookupEnv: func(k string) (string, bool) { v, ok := s.env[k]; return v, ok },
 		Home:      home,
@@ -128,6 +109,17 @@ func newSetup(t *testing.T) *setup {
 	}
 	s.opts = Options{Kubeconfig: kubeconfig.Paths{Explicit: config}}
 	return s
+}
+
+// fixture copies testdata/name to the kubeconfig, with the job token in
+// place of JOBTOKEN.
+func (s *setup) fixture(name string) string {
+	s.t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return s.write("kubeconfig", strings.ReplaceAll(string(data), "JOBTOKEN", jobToken))
 }
 
 func (s *setup) write(name, content string) string {
@@ -310,7 +302,7 @@ func TestTLSAndCredentialChecks(t *testing.T) {
 	})
 	t.Run("insecure", func(t *testing.T) {
 		s := newSetup(t)
-		s.write("kubeconfig", strings.Replace(jobKubeconfig, "    server:", "    insecure-skip-tls-verify: true\n    server:", 1))
+		s.fixture("job-insecure.yaml")
 		r := s.run()
 		expect(t, r, "kas-url", Warn, "insecure-skip-tls-verify", "--certificate-authority")
 		expect(t, r, "tls", Warn, "not verified")
@@ -320,12 +312,6 @@ func TestTLSAndCredentialChecks(t *testing.T) {
 		s.env["CI_JOB_TOKEN"] = "glcbt-64_theRunningJob"
 		expect(t, s.run(), "credential", Warn, "not this job's CI_JOB_TOKEN")
 	})
-	exec := strings.Replace(jobKubeconfig, "    token: ci:1234:"+jobToken, `    exec:
-      apiVersion: client.authentication.k8s.io/v1
-      command: kubectl-gitlab
-      args: [get-token, --agent-id=1234]
-      installHint: install kubectl-gitlab with krew
-      interactiveMode: Never`, 1)
 	credential := func(expires time.Time) kas.ExecRunner {
 		return func(context.Context, kas.ExecRequest) ([]byte, error) {
 			return json.Marshal(map[string]any{"kind": "ExecCredential", "apiVersion": "client.authentication.k8s.io/v1",
@@ -334,7 +320,7 @@ func TestTLSAndCredentialChecks(t *testing.T) {
 	}
 	t.Run("exec", func(t *testing.T) {
 		s := newSetup(t)
-		s.write("kubeconfig", exec)
+		s.fixture("job-exec.yaml")
 		s.deps.Exec = credential(now.Add(time.Hour))
 		expect(t, s.run(), "credential", Pass, "exec kubectl-gitlab get-token --agent-id=1234: pat:1234:<personal access token>, valid until 2026-11-25T13:00:00Z")
 		s.deps.Exec = credential(now.Add(-time.Hour))
@@ -344,7 +330,7 @@ func TestTLSAndCredentialChecks(t *testing.T) {
 	})
 	t.Run("exec plugin not on PATH", func(t *testing.T) {
 		s := newSetup(t)
-		s.write("kubeconfig", exec)
+		s.fixture("job-exec.yaml")
 		s.deps.LookPath = func(name string) (string, error) {
 			if name == "kubectl" {
 				return "/usr/bin/kubectl", nil
@@ -355,7 +341,7 @@ func TestTLSAndCredentialChecks(t *testing.T) {
 	})
 	t.Run("exec plugin fails", func(t *testing.T) {
 		s := newSetup(t)
-		s.write("kubeconfig", exec)
+		s.fixture("job-exec.yaml")
 		s.deps.Exec = func(context.Context, kas.ExecRequest) ([]byte, error) {
 			return nil, &kas.ExecError{ExitCode: 1, Stderr: "error: no token for agent 1234\n  run: kubectl gitlab login\n"}
 		}
@@ -363,7 +349,7 @@ func TestTLSAndCredentialChecks(t *testing.T) {
 	})
 	t.Run("not an agent token", func(t *testing.T) {
 		s := newSetup(t)
-		s.write("kubeconfig", strings.Replace(jobKubeconfig, "ci:1234:"+jobToken, "eyJhbGciOi.legacy.token", 1))
+		s.fixture("job-legacy-token.yaml")
 		r := s.run()
 		expect(t, r, "context", Fail, "no agent contexts in", "update-kubeconfig")
 		expect(t, r, "credential", Skip)
@@ -371,23 +357,8 @@ func TestTLSAndCredentialChecks(t *testing.T) {
 }
 
 func TestContextChecks(t *testing.T) {
-	deploy := `apiVersion: v1
-kind: Config
-clusters:
-- {name: gitlab-deploy, cluster: {server: "https://k8s.legacy.example:6443"}}
-- {name: gitlab, cluster: {server: "https://kas.example/k8s-proxy"}}
-users:
-- {name: gitlab-deploy, user: {token: legacy}}
-- {name: agent:1234, user: {token: "ci:1234:` + jobToken + `"}}
-- {name: agent:5678, user: {token: "ci:5678:` + jobToken + `"}}
-contexts:
-- {name: gitlab-deploy, context: {cluster: gitlab-deploy, user: gitlab-deploy}}
-- {name: group/agents:prod, context: {cluster: gitlab, user: agent:1234}}
-- {name: group/agents:review, context: {cluster: gitlab, user: agent:5678}}
-current-context: gitlab-deploy
-`
 	s := newSetup(t)
-	s.write("kubeconfig", deploy)
+	s.fixture("job-gitlab-deploy.yaml")
 	r := s.run()
 	expect(t, r, "current-context", Fail, "gitlab-deploy, the certificate-based cluster", "group/agents:prod (agent 1234)", "KUBE_CONTEXT")
 	expect(t, r, "context", Fail, "2 agent contexts in", "says which one", "kubectl gitlab use-context NAME", "group/agents:review (agent 5678)")
@@ -409,14 +380,14 @@ current-context: gitlab-deploy
 	expect(t, r, "current-context", Fail, "run kubectl gitlab use-context: it switches to $KUBE_CONTEXT (group/agents:prod)")
 	expect(t, r, "context", Pass, "group/agents:prod ($KUBE_CONTEXT)")
 
-	s.write("kubeconfig", strings.Replace(jobKubeconfig, "current-context: group/agents:prod\n", "", 1))
+	s.fixture("job-no-current-context.yaml")
 	r = s.run()
 	expect(t, r, "current-context", Fail, "none is set")
 	expect(t, r, "context", Pass, "group/agents:prod ($KUBE_CONTEXT)")
 	delete(s.env, "KUBE_CONTEXT")
 	expect(t, s.run(), "context", Pass, "group/agents:prod (the only agent context)")
 
-	s.write("kubeconfig", strings.Replace(jobKubeconfig, "current-context: group/agents:prod", "current-context: gone", 1))
+	s.fixture("job-current-context-gone.yaml")
 	r = s.run()
 	expect(t, r, "current-context", Fail, `current-context "gone" names no context`)
 	expect(t, r, "context", Pass, "group/agents:prod (the only agent context)")
@@ -429,6 +400,6 @@ current-context: gitlab-deploy
 	expect(t, s.run(), "kubeconfig", Fail, "does not exist", "KUBECONFIG is set when an agent is shared")
 
 	s = newSetup(t)
-	s.write("kubeconfig", strings.Replace(jobKubeconfig, "https://kas.example", "http://kas.example", 1))
+	s.fixture("job-plain-http.yaml")
 	expect(t, s.run(), "kas-url", Fail, "http://kas.example/k8s-proxy is plain http", "You must be logged in to the server")
 }

@@ -3,21 +3,16 @@ package gitlab
 import (
 	"context"
 	"net/url"
-	"strconv"
 )
 
-// Metadata is GET /api/v4/metadata.
+// Metadata is what the plugin reads of GET /api/v4/metadata: where KAS is.
 type Metadata struct {
-	Version    string `json:"version"`
-	Revision   string `json:"revision"`
-	Enterprise bool   `json:"enterprise"`
-	KAS        struct {
+	KAS struct {
 		Enabled bool `json:"enabled"`
 		// ExternalURL is the agentk URL: wss://host/-/kubernetes-agent/ or grpcs://kas.host.
 		ExternalURL *string `json:"externalUrl"`
 		// ExternalK8sProxyURL exists since GitLab 17.6.
 		ExternalK8sProxyURL *string `json:"externalK8sProxyUrl"`
-		Version             *string `json:"version"`
 	} `json:"kas"`
 }
 
@@ -27,11 +22,8 @@ func (c *Client) Metadata(ctx context.Context) (*Metadata, error) {
 	return &m, c.get(ctx, "/metadata", &m)
 }
 
-// Project is a project as the agent APIs describe it.
+// Project is what the plugin reads of a project in the agent APIs.
 type Project struct {
-	ID                int64  `json:"id"`
-	Name              string `json:"name"`
-	Path              string `json:"path"`
 	PathWithNamespace string `json:"path_with_namespace"`
 }
 
@@ -40,30 +32,15 @@ type AllowedAgent struct {
 	ID            int64   `json:"id"`
 	ConfigProject Project `json:"config_project"`
 	Configuration struct {
-		DefaultNamespace string         `json:"default_namespace"`
-		AccessAs         map[string]any `json:"access_as"`
+		DefaultNamespace string `json:"default_namespace"`
 	} `json:"configuration"`
 }
 
-// AllowedAgents is GET /api/v4/job/allowed_agents: the agents this job may
-// use, already filtered by environment and protected-branch rules.
+// AllowedAgents is what the plugin reads of GET /api/v4/job/allowed_agents:
+// the agents this job may use, already filtered by environment and
+// protected-branch rules.
 type AllowedAgents struct {
-	Agents  []AllowedAgent     `json:"allowed_agents"`
-	Job     struct{ ID int64 } `json:"job"`
-	Project struct {
-		ID     int64 `json:"id"`
-		Groups []struct {
-			ID int64 `json:"id"`
-		} `json:"groups"`
-	} `json:"project"`
-	User struct {
-		ID       int64  `json:"id"`
-		Username string `json:"username"`
-	} `json:"user"`
-	Environment *struct {
-		Tier string `json:"tier"`
-		Slug string `json:"slug"`
-	} `json:"environment"`
+	Agents []AllowedAgent `json:"allowed_agents"`
 }
 
 // AllowedAgents asks which agents the job (JOB-TOKEN) may use.
@@ -85,12 +62,6 @@ func (c *Client) ProjectAgents(ctx context.Context, project string) ([]Agent, er
 	return agents, c.get(ctx, "/projects/"+url.PathEscape(project)+"/cluster_agents", &agents)
 }
 
-// ProjectAgent fetches one agent of a project.
-func (c *Client) ProjectAgent(ctx context.Context, project string, id int64) (*Agent, error) {
-	var a Agent
-	return &a, c.get(ctx, "/projects/"+url.PathEscape(project)+"/cluster_agents/"+strconv.FormatInt(id, 10), &a)
-}
-
 // PersonalAccessToken is GET /api/v4/personal_access_tokens/self.
 type PersonalAccessToken struct {
 	ID        int64    `json:"id"`
@@ -98,7 +69,6 @@ type PersonalAccessToken struct {
 	Revoked   bool     `json:"revoked"`
 	Active    bool     `json:"active"`
 	Scopes    []string `json:"scopes"`
-	UserID    int64    `json:"user_id"`
 	ExpiresAt *string  `json:"expires_at"` // YYYY-MM-DD
 	// Token is set only in the answer to a rotation.
 	Token string `json:"token,omitempty"`

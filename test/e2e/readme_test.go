@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -149,4 +151,59 @@ func TestReadmeAccessExamples(t *testing.T) {
 	if ran != 3 {
 		t.Fatalf("ran %d access examples, want 3", ran)
 	}
+}
+
+// TestReadmePathTableCoversEveryDirectory: every directory of the
+// repository is in the README's path table (or below a row of it), so a
+// newcomer finds the room for each thing.
+func TestReadmePathTableCoversEveryDirectory(t *testing.T) {
+	root := moduleRoot()
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := string(data)[strings.Index(string(data), "| path | what |"):]
+	var rows []string // paths and globs, without trailing slashes
+	for _, line := range strings.Split(table, "\n")[2:] {
+		if !strings.HasPrefix(line, "| `") {
+			break
+		}
+		cell := strings.SplitN(line, "|", 3)[1]
+		for _, m := range regexp.MustCompile("`([^`]+)`").FindAllStringSubmatch(cell, -1) {
+			rows = append(rows, strings.TrimSuffix(m[1], "/"))
+		}
+	}
+	covered := func(dir string) bool {
+		for _, r := range rows {
+			// A row names the directory, one above it, or a file in it.
+			if r == dir || strings.HasPrefix(dir, r+"/") || filepath.Dir(r) == dir {
+				return true
+			}
+			// pkg/*/testdata covers pkg/x/testdata/fuzz/…
+			if strings.Contains(r, "*") {
+				parts := strings.Split(dir, "/")
+				for i := range parts {
+					if ok, _ := filepath.Match(r, strings.Join(parts[:i+1], "/")); ok {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() || path == root {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if rel == "bin" || rel == "dist" || (strings.HasPrefix(d.Name(), ".") && rel != ".ci") {
+			return filepath.SkipDir
+		}
+		entries, _ := os.ReadDir(path)
+		holdsFiles := slices.ContainsFunc(entries, func(e fs.DirEntry) bool { return !e.IsDir() })
+		if holdsFiles && !covered(rel) {
+			t.Errorf("README's path table has no row for %s/", rel)
+		}
+		return nil
+	})
 }

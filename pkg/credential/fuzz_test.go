@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 func FuzzParseToken(f *testing.F) {
@@ -51,6 +52,39 @@ func FuzzParseExecInfo(f *testing.F) {
 		out, err := Credential{Token: "ci:1:" + s}.ExecCredential(info.APIVersion)
 		if err != nil || !json.Valid(out) || !strings.Contains(string(out), info.APIVersion) {
 			t.Fatalf("reply %q, %v", out, err)
+		}
+	})
+}
+
+// FuzzParseExecCredential: whatever a plugin prints, reading it does not
+// panic, an error never quotes it (it may hold the credential), and what
+// is accepted renders and reads back the same.
+func FuzzParseExecCredential(f *testing.F) {
+	for _, s := range []string{
+		`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"ci:1:secret"}}`,
+		`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"token":"x","expirationTimestamp":"2030-01-02T03:04:05Z"}}`,
+		`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{"clientCertificateData":"c","clientKeyData":"k"}}`,
+		`{"kind":"ExecCredential","apiVersion":"client.authentication.k8s.io/v1","status":{}}`,
+		`{"kind":"ExecCredential"}`, `[]`, `null`, "token secret",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseExecCredential([]byte(s), V1)
+		if err != nil {
+			if len(s) > 8 && strings.Contains(err.Error(), s) {
+				t.Fatalf("the error quotes the output: %v", err)
+			}
+			return
+		}
+		out, err := c.ExecCredential(V1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := ParseExecCredential(out, V1)
+		if err != nil || again.Token != c.Token || again.ClientCertificateData != c.ClientCertificateData ||
+			again.ClientKeyData != c.ClientKeyData || !again.Expires.Equal(c.Expires.Truncate(time.Second)) {
+			t.Fatalf("round trip: %q -> %+v -> %s -> %+v, %v", s, c, out, again, err)
 		}
 	})
 }

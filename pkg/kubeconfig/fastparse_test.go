@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkubeconfig"
 )
 
 // sameTree compares what the plugin uses of two trees: kind, style, tag,
@@ -85,7 +87,7 @@ func FuzzFastParse(f *testing.F) {
 		}
 	}
 	for _, seed := range [][]byte{{0}, {1, 2, 3}, {9, 9, 9, 9}} {
-		text, _ := genKubeconfig(seed)
+		text, _ := testkubeconfig.Styled(seed)
 		f.Add([]byte(text))
 	}
 	f.Add([]byte("a:\n- b\n- c: d\n  e: 'f''g'\n"))

@@ -1,4 +1,4 @@
-package kubeconfig
+package yamledit
 
 import (
 	"fmt"
@@ -11,6 +11,10 @@ import (
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkubeconfig"
 )
+
+// testdataDir holds kubeconfigs as GitLab, kubectl and people write them:
+// the texts the fast parser is for.
+const testdataDir = "../../testdata/kubeconfig"
 
 // sameTree compares what the plugin uses of two trees: kind, style, tag,
 // value, position and children (not comments).

@@ -39,12 +39,14 @@ func FuzzEdit(f *testing.F) {
 			func(d *Document) error { return d.SetContextNamespace(target, value) },
 			func(d *Document) error { return d.SetClusterCA(cluster, "QUJD") },
 			func(d *Document) error {
-				return d.UpsertUser(user, Map{{"exec", Map{{"apiVersion", "client.authentication.k8s.io/v1"}, {"command", "kubectl-gitlab"}, {"args", List{"get-token", "--agent-id=1"}}, {"interactiveMode", "Never"}}}})
+				return d.UpsertUser(user, Map{{Key: "exec", Value: Map{{Key: "apiVersion", Value: "client.authentication.k8s.io/v1"}, {Key: "command", Value: "kubectl-gitlab"}, {Key: "args", Value: List{"get-token", "--agent-id=1"}}, {Key: "interactiveMode", Value: "Never"}}}})
 			},
 			func(d *Document) error {
-				return d.UpsertContext(newName, Map{{"cluster", cluster}, {"user", user}, {"namespace", value}})
+				return d.UpsertContext(newName, Map{{Key: "cluster", Value: cluster}, {Key: "user", Value: user}, {Key: "namespace", Value: value}})
 			},
-			func(d *Document) error { return d.UpsertCluster(cluster, Map{{"server", "https://" + value}}) },
+			func(d *Document) error {
+				return d.UpsertCluster(cluster, Map{{Key: "server", Value: "https://" + value}})
+			},
 		}
 		chosen := []func(*Document) error{edits[int(op)%len(edits)], edits[int(op/8)%len(edits)]}
 		once := apply(t, text, chosen)
@@ -145,7 +147,7 @@ func FuzzParseDocument(f *testing.F) {
 		if err := d.SetCurrentContext(name); err != nil {
 			return
 		}
-		if err := d.UpsertContext("fuzz/new:ctx", Map{{"cluster", "c"}, {"user", "u"}}); err != nil {
+		if err := d.UpsertContext("fuzz/new:ctx", Map{{Key: "cluster", Value: "c"}, {Key: "user", Value: "u"}}); err != nil {
 			return
 		}
 		if loadErr == nil {

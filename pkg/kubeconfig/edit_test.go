@@ -65,12 +65,12 @@ func TestGoldenEdits(t *testing.T) {
 		}},
 		{"commented.update-kubeconfig", "commented.yaml", []func(*Document) error{
 			func(d *Document) error {
-				return d.UpsertUser("agent:1234", Map{{"exec", Map{
-					{"apiVersion", "client.authentication.k8s.io/v1"}, {"command", "kubectl-gitlab"},
-					{"args", List{"get-token", "--agent-id=1234"}}, {"interactiveMode", "Never"}}}})
+				return d.UpsertUser("agent:1234", Map{{Key: "exec", Value: Map{
+					{Key: "apiVersion", Value: "client.authentication.k8s.io/v1"}, {Key: "command", Value: "kubectl-gitlab"},
+					{Key: "args", Value: List{"get-token", "--agent-id=1234"}}, {Key: "interactiveMode", Value: "Never"}}}})
 			},
 			func(d *Document) error {
-				return d.UpsertContext("group/agents:new", Map{{"cluster", "gitlab"}, {"user", "agent:1234"}, {"namespace", "new"}})
+				return d.UpsertContext("group/agents:new", Map{{Key: "cluster", Value: "gitlab"}, {Key: "user", Value: "agent:1234"}, {Key: "namespace", Value: "new"}})
 			},
 			func(d *Document) error { return d.SetContextNamespace("group/agents:dev", "dev") },
 		}},
@@ -201,7 +201,7 @@ func TestEditJSONKubeconfig(t *testing.T) {
 		func(d *Document) error { return d.SetClusterCA("gitlab", "QUJD") },
 		func(d *Document) error { return d.SetCurrentContext("g/a:one") },
 		func(d *Document) error {
-			return d.UpsertContext("g/a:two", Map{{"cluster", "gitlab"}, {"user", "agent:1"}})
+			return d.UpsertContext("g/a:two", Map{{Key: "cluster", Value: "gitlab"}, {Key: "user", Value: "agent:1"}})
 		},
 	)
 	cfg := loadWithClientcmd(t, got)
@@ -217,13 +217,13 @@ func TestEditEmptyAndMissingFile(t *testing.T) {
 	for _, in := range []string{"", "# just a comment\n", "---\n", "{}\n"} {
 		got := edit(t, []byte(in),
 			func(d *Document) error {
-				return d.UpsertCluster("gitlab", Map{{"server", "https://kas.example/k8s-proxy"}})
+				return d.UpsertCluster("gitlab", Map{{Key: "server", Value: "https://kas.example/k8s-proxy"}})
 			},
 			func(d *Document) error {
-				return d.UpsertUser("agent:1", Map{{"exec", Map{{"apiVersion", "client.authentication.k8s.io/v1"}, {"command", "kubectl-gitlab"}, {"interactiveMode", "Never"}}}})
+				return d.UpsertUser("agent:1", Map{{Key: "exec", Value: Map{{Key: "apiVersion", Value: "client.authentication.k8s.io/v1"}, {Key: "command", Value: "kubectl-gitlab"}, {Key: "interactiveMode", Value: "Never"}}}})
 			},
 			func(d *Document) error {
-				return d.UpsertContext("g/a:one", Map{{"cluster", "gitlab"}, {"user", "agent:1"}})
+				return d.UpsertContext("g/a:one", Map{{Key: "cluster", Value: "gitlab"}, {Key: "user", Value: "agent:1"}})
 			},
 			func(d *Document) error { return d.SetCurrentContext("g/a:one") },
 		)
@@ -251,7 +251,7 @@ func TestEditKeepsCRLF(t *testing.T) {
 func TestUpsertUserDropsToken(t *testing.T) {
 	in := readTestdata(t, "job-agents.yaml")
 	got := edit(t, in, func(d *Document) error {
-		return d.UpsertUser("agent:1234", Map{{"exec", Map{{"apiVersion", "client.authentication.k8s.io/v1"}, {"command", "kubectl-gitlab"}, {"args", List{"get-token", "--agent-id=1234"}}, {"interactiveMode", "Never"}}}})
+		return d.UpsertUser("agent:1234", Map{{Key: "exec", Value: Map{{Key: "apiVersion", Value: "client.authentication.k8s.io/v1"}, {Key: "command", Value: "kubectl-gitlab"}, {Key: "args", Value: List{"get-token", "--agent-id=1234"}}, {Key: "interactiveMode", Value: "Never"}}}})
 	})
 	cfg := loadWithClientcmd(t, got)
 	u := cfg.AuthInfos["agent:1234"]

@@ -94,8 +94,39 @@ func FuzzFastParse(f *testing.F) {
 		text, _ := testkubeconfig.Styled(seed)
 		f.Add([]byte(text))
 	}
+	f.Add(testkubeconfig.PlatformTeam(20))
 	f.Add([]byte("a:\n- b\n- c: d\n  e: 'f''g'\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkFastParse(t, data)
 	})
+}
+
+// BenchmarkParse compares the fast parser with yaml.v3 on the same
+// kubeconfigs, shaped like a platform team's, of growing size: the
+// README's Performance section quotes the ratio. Compare the ns/op of
+// fast and yaml.v3 at each size.
+func BenchmarkParse(b *testing.B) {
+	for _, contexts := range []int{10, 1000, 5000} {
+		data := testkubeconfig.PlatformTeam(contexts)
+		if _, ok := fastParse(data); !ok {
+			b.Fatalf("the fast parser gave up on PlatformTeam(%d)", contexts)
+		}
+		b.Run(fmt.Sprintf("contexts=%d/fast", contexts), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				fastParse(data)
+			}
+		})
+		b.Run(fmt.Sprintf("contexts=%d/yaml.v3", contexts), func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				var doc yaml.Node
+				if err := yaml.Unmarshal(data, &doc); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

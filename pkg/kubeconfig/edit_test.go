@@ -238,8 +238,11 @@ func TestEditEmptyAndMissingFile(t *testing.T) {
 }
 
 func TestEditKeepsCRLF(t *testing.T) {
-	in := strings.ReplaceAll(string(readTestdata(t, "job-agents.yaml")), "\n", "\r\n")
-	got := edit(t, []byte(in),
+	in := readTestdata(t, "job-agents.crlf.yaml")
+	if strings.Count(string(in), "\n") != strings.Count(string(in), "\r\n") {
+		t.Fatal("job-agents.crlf.yaml lost its CRLF line breaks on checkout; .gitattributes keeps git from converting them")
+	}
+	got := edit(t, in,
 		func(d *Document) error { return d.SetClusterCA("gitlab", "QUJD") },
 		func(d *Document) error { return d.SetCurrentContext("group/agents:prod") })
 	if strings.Count(string(got), "\n") != strings.Count(string(got), "\r\n") {

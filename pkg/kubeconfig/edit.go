@@ -82,9 +82,13 @@ func (d *Document) verified(err error, what string, ok func(Config) bool) error 
 	if err != nil {
 		return err
 	}
+	const failed = "internal error: setting %s in %s did not take as intended, so the file is left unchanged; please report this with the file's layout (not its secrets)"
 	cfg, err := d.Config()
-	if err != nil || !ok(cfg) {
-		return fmt.Errorf("internal error: setting %s in %s did not take as intended, so the file is left unchanged; please report this with the file's layout (not its secrets)", what, d.file)
+	if err != nil {
+		return fmt.Errorf(failed+": %w", what, d.file, err)
+	}
+	if !ok(cfg) {
+		return fmt.Errorf(failed, what, d.file)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package kubeconfig
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -295,5 +296,19 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 				t.Errorf("error quotes a value: %q", pe)
 			}
 		})
+	}
+}
+
+// An edit of a file that does not decode keeps the decoder's error in its
+// chain: it names the line, and commands map it to bad input.
+func TestEditOfUndecodableFileKeepsTheCause(t *testing.T) {
+	d, err := ParseDocument("/tmp/kubeconfig", []byte("contexts: nope\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.SetCurrentContext("a")
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 1 {
+		t.Fatalf("error = %v, want one that wraps the ParseError of line 1", err)
 	}
 }

@@ -90,9 +90,13 @@ func try(path string) (*Lock, error) {
 		}
 	}
 	// Ours from a dead process (its flock is gone), or a stale kubectl
-	// lock: take it over.
+	// lock: take it over, and sweep what killed runs left, as create does.
 	l = &Lock{path: path, f: f}
-	return l, l.mark()
+	if err := l.mark(); err != nil {
+		return nil, err
+	}
+	removeAbandoned(path)
+	return l, nil
 }
 
 // create makes a new lock file that is flocked and marked before anyone

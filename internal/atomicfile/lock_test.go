@@ -47,3 +47,27 @@ func TestLockExcludesGoroutines(t *testing.T) {
 		t.Errorf("left behind: %v", entries)
 	}
 }
+
+// TestTakeoverRemovesAbandonedPreparedLocks: a run killed while preparing
+// its lock file leaves "<file>.lock.new-…"; when the next holder gets the
+// lock by taking over one that a killed run held, it removes that file too,
+// as it does when it creates the lock.
+func TestTakeoverRemovesAbandonedPreparedLocks(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config")
+	dead := append(append([]byte{}, ourMarker...), "999999999\n"...) // no flock: its holder died
+	if err := os.WriteFile(path+".lock", dead, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path+".lock"+newInfix+"123", dead, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Acquire(path, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Release()
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("left behind: %v", entries)
+	}
+}

@@ -12,8 +12,8 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
 )
 
-// LockTimeout bounds how long Update waits for another writer.
-var LockTimeout = 10 * time.Second
+// lockTimeout bounds how long Update waits for another writer.
+const lockTimeout = 10 * time.Second
 
 // NotWritableError says a kubeconfig (or its directory) cannot be written.
 type NotWritableError struct {
@@ -37,7 +37,7 @@ func Update(path string, edit func(*Document) error) (changed bool, err error) {
 			return false, &NotWritableError{Path: path, Err: errors.Unwrap(err)}
 		}
 	}
-	lock, err := atomicfile.Acquire(path, LockTimeout)
+	lock, err := atomicfile.Acquire(path, lockTimeout)
 	if err != nil {
 		if errors.Is(err, fs.ErrPermission) {
 			return false, &NotWritableError{Path: path, Err: err}

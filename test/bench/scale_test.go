@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"encoding/base64"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,46 +8,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkubeconfig"
 )
 
-// bigKubeconfig is what a platform team keeps: 5,000 contexts, half of
-// them agent contexts (ci: tokens and exec entries), 50 clusters, some
-// with CA data, a comment here and there.
+// bigKubeconfig writes testkubeconfig.PlatformTeam's 5,000 contexts to a
+// file.
 func bigKubeconfig(b *testing.B) string {
-	ca := base64.StdEncoding.EncodeToString([]byte("-----BEGIN CERTIFICATE-----\n" + strings.Repeat("MIIB", 220) + "\n-----END CERTIFICATE-----\n"))
-	var s strings.Builder
-	s.WriteString("# platform team kubeconfig\napiVersion: v1\nkind: Config\npreferences: {}\nclusters:\n")
-	for c := range 50 {
-		fmt.Fprintf(&s, "- name: kas-%d\n  cluster:\n    server: https://kas-%d.gitlab.example.com/k8s-proxy\n", c, c)
-		if c%10 == 0 {
-			fmt.Fprintf(&s, "    certificate-authority-data: %s\n", ca)
-		}
-	}
-	s.WriteString("users:\n")
-	for i := range 5000 {
-		switch {
-		case i%4 == 0:
-			fmt.Fprintf(&s, "- name: agent:%d\n  user:\n    token: ci:%d:glcbt-64_%08d\n", 100000+i, 100000+i, i)
-		case i%4 == 2:
-			fmt.Fprintf(&s, "- name: agent:%d\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: kubectl-gitlab\n      args:\n      - get-token\n      - --agent-id=%d\n      interactiveMode: Never\n", 100000+i, 100000+i)
-		default:
-			fmt.Fprintf(&s, "- name: admin-%d\n  user:\n    token: static-token-%d # rotated quarterly\n", i, i)
-		}
-	}
-	s.WriteString("contexts:\n")
-	for i := range 5000 {
-		if i%2 == 0 {
-			fmt.Fprintf(&s, "- name: group-%d/team-%d/agents-%d:agent-%d\n  context:\n    cluster: kas-%d\n    user: agent:%d\n", i%97, i%13, i, i, i%50, 100000+i)
-		} else {
-			fmt.Fprintf(&s, "- name: cluster-admin-%d\n  context:\n    cluster: kas-%d\n    user: admin-%d\n", i, i%50, i)
-		}
-		if i%3 == 0 {
-			fmt.Fprintf(&s, "    namespace: ns-%d\n", i)
-		}
-	}
-	s.WriteString("current-context: cluster-admin-1\n")
 	path := filepath.Join(b.TempDir(), "config")
-	if err := os.WriteFile(path, []byte(s.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, testkubeconfig.PlatformTeam(5000), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	return path
@@ -107,8 +75,7 @@ func BenchmarkScaleUseContext(b *testing.B) {
 	pristine := bigKubeconfig(b)
 	dir := b.TempDir()
 	theirs, ours := filepath.Join(dir, "kubectl-copy"), filepath.Join(dir, "plugin-copy")
-	i := 2520
-	target := fmt.Sprintf("group-%d/team-%d/agents-%d:agent-%d", i%97, i%13, i, i)
+	target := testkubeconfig.AgentContext(2520)
 	env := []string{"HOME=" + b.TempDir()}
 	compareRounds(b, "5,000 contexts: use-context", scaleRounds,
 		command{Name: "kubectl config use-context", Path: newestKubectl(b), Args: []string{"config", "use-context", target, "--kubeconfig", theirs}, Env: env, Setup: restore(pristine, theirs)},

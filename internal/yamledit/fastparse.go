@@ -1,4 +1,4 @@
-package kubeconfig
+package yamledit
 
 import (
 	"bytes"
@@ -14,8 +14,8 @@ import (
 // thousands of contexts is read on every get-contexts and use-context.
 // ok is false for anything outside that subset (anchors, tags, multi-line
 // or escaped scalars, non-empty flow collections, tabs, several documents,
-// duplicate keys …); the caller then parses with yaml.v3. A differential
-// fuzz test holds the two to the same trees.
+// duplicate keys …); Parse then uses yaml.v3. A differential fuzz test
+// holds the two to the same trees.
 func fastParse(data []byte) (doc *yaml.Node, ok bool) {
 	p := &fastParser{}
 	if !p.split(data) {

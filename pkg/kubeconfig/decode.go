@@ -1,99 +1,15 @@
 package kubeconfig
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/yamlpos"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/yamledit"
 )
-
-// Config is the part of one kubeconfig file that the plugin reads. It is
-// decoded by walking the YAML tree, not through client-go, because the
-// plugin's start-up time matters and edits need the tree anyway.
-type Config struct {
-	CurrentContext string
-	Clusters       []NamedCluster
-	Users          []NamedUser
-	Contexts       []NamedContext
-}
-
-// NamedCluster is a clusters[] entry.
-type NamedCluster struct {
-	Name    string
-	Cluster Cluster
-	Line    int
-}
-
-// Cluster is how to reach an API server (here: KAS's k8s-proxy).
-type Cluster struct {
-	Server                   string
-	CertificateAuthority     string
-	CertificateAuthorityData string
-	InsecureSkipTLSVerify    bool
-	TLSServerName            string
-	ProxyURL                 string
-}
-
-// NamedUser is a users[] entry.
-type NamedUser struct {
-	Name string
-	User User
-	Line int
-}
-
-// User is how to authenticate. Token and ClientKeyData hold secrets: never
-// print them.
-type User struct {
-	Token             string
-	TokenFile         string
-	ClientCertificate bool // client-certificate or client-certificate-data is set
-	Exec              *Exec
-	AuthProvider      bool
-	Username          string
-
-	// Client certificate and key as files or base64 data (gitlab-deploy).
-	ClientCertificateFile string
-	ClientCertificateData string
-	ClientKeyFile         string
-	ClientKeyData         string
-	// Client impersonation (as, as-uid, as-groups, as-user-extra), which KAS
-	// refuses when it impersonates itself.
-	As          string
-	AsUID       string
-	AsGroups    []string
-	AsUserExtra map[string][]string
-}
-
-// Exec is an exec credential plugin entry.
-type Exec struct {
-	APIVersion         string
-	Command            string
-	Args               []string
-	Env                []EnvVar
-	InstallHint        string
-	InteractiveMode    string
-	ProvideClusterInfo bool
-}
-
-// EnvVar is one exec.env entry.
-type EnvVar struct{ Name, Value string }
-
-// NamedContext is a contexts[] entry.
-type NamedContext struct {
-	Name    string
-	Context Context
-	Line    int
-}
-
-// Context ties a cluster, a user and a namespace together.
-type Context struct {
-	Cluster   string
-	User      string
-	Namespace string
-}
 
 // ParseError is a kubeconfig that cannot be read. It names file and line,
 // and never quotes values, which may be secrets.
@@ -115,36 +31,28 @@ func (e *ParseError) Error() string {
 	return pos + ": " + e.Msg
 }
 
-// parseYAML parses data into a document tree. An empty or comment-only file
-// gives a nil root mapping.
-func parseYAML(file string, data []byte) (doc *yaml.Node, root *yaml.Node, err error) {
-	d, ok := fastParse(data)
-	if !ok {
-		d = &yaml.Node{}
-		if err := yaml.Unmarshal(data, d); err != nil {
-			return nil, nil, syntaxError(file, data, err)
+// parseRoot parses a kubeconfig's text into its root mapping; an empty or
+// comment-only file has none (nil).
+func parseRoot(file string, data []byte) (*yaml.Node, error) {
+	d, err := yamledit.Parse(data)
+	if err != nil {
+		var syntax *yamledit.SyntaxError
+		if !errors.As(err, &syntax) {
+			return nil, err
 		}
+		return nil, &ParseError{File: file, Line: syntax.Line, Column: syntax.Column, Msg: "not valid YAML: " + syntax.Msg}
 	}
 	if d.Kind == 0 || len(d.Content) == 0 {
-		return d, nil, nil
+		return nil, nil
 	}
 	r := d.Content[0]
-	if r.Kind == yaml.ScalarNode && r.Tag == "!!null" {
-		return d, nil, nil
+	if yamledit.IsNull(r) {
+		return nil, nil
 	}
 	if r.Kind != yaml.MappingNode {
-		return nil, nil, &ParseError{File: file, Line: r.Line, Column: r.Column, Msg: "a kubeconfig must be a YAML mapping (apiVersion, kind, clusters, users, contexts)"}
+		return nil, &ParseError{File: file, Line: r.Line, Column: r.Column, Msg: "a kubeconfig must be a YAML mapping (apiVersion, kind, clusters, users, contexts)"}
 	}
-	return d, r, nil
-}
-
-// syntaxError turns yaml.v3's error for data into a ParseError that names
-// the file and the line where the error is.
-func syntaxError(file string, data []byte, err error) error {
-	at, msg := yamlpos.Locate(data, err, func(prefix []byte) error {
-		return yaml.Unmarshal(prefix, &yaml.Node{})
-	})
-	return &ParseError{File: file, Line: at.Line, Column: at.Column, Msg: "not valid YAML: " + yamlpos.Explain(msg)}
+	return r, nil
 }
 
 // decoder walks a kubeconfig tree into a Config.
@@ -190,7 +98,7 @@ func decodeConfig(file string, root *yaml.Node) (Config, error) {
 // list decodes clusters/users/contexts: a sequence of {name, <field>}.
 // Duplicate names in one file are an error, as they are for kubectl.
 func (d *decoder) list(seq *yaml.Node, what, field string, each func(name string, body *yaml.Node, line int)) {
-	if isNull(seq) {
+	if yamledit.IsNull(seq) {
 		return
 	}
 	if seq.Kind != yaml.SequenceNode {
@@ -203,7 +111,7 @@ func (d *decoder) list(seq *yaml.Node, what, field string, each func(name string
 			d.fail(item, "%s[%d]: expected a mapping with name and %s, found %s", what, i, field, kindName(item))
 			return
 		}
-		_, nameNode := lookup(item, "name")
+		_, nameNode := yamledit.Lookup(item, "name")
 		if nameNode == nil {
 			d.fail(item, "%s[%d]: has no name", what, i)
 			return
@@ -214,7 +122,7 @@ func (d *decoder) list(seq *yaml.Node, what, field string, each func(name string
 			return
 		}
 		seen[name] = nameNode.Line
-		_, body := lookup(item, field)
+		_, body := yamledit.Lookup(item, field)
 		each(name, body, item.Line)
 	}
 }
@@ -247,7 +155,7 @@ func (d *decoder) user(n *yaml.Node) (u User) {
 		case "tokenFile":
 			u.TokenFile = d.str(v, "tokenFile")
 		case "client-certificate", "client-certificate-data":
-			u.ClientCertificate = !isNull(v)
+			u.ClientCertificate = !yamledit.IsNull(v)
 			if k.Value == "client-certificate" {
 				u.ClientCertificateFile = d.str(v, "client-certificate")
 			} else {
@@ -264,7 +172,7 @@ func (d *decoder) user(n *yaml.Node) (u User) {
 		case "as-groups":
 			u.AsGroups = d.strings(v, "as-groups")
 		case "as-user-extra":
-			if isNull(v) {
+			if yamledit.IsNull(v) {
 				return
 			}
 			u.AsUserExtra = map[string][]string{}
@@ -272,11 +180,11 @@ func (d *decoder) user(n *yaml.Node) (u User) {
 				u.AsUserExtra[k.Value] = d.strings(v, "as-user-extra."+k.Value)
 			})
 		case "auth-provider":
-			u.AuthProvider = !isNull(v)
+			u.AuthProvider = !yamledit.IsNull(v)
 		case "username":
 			u.Username = d.str(v, "username")
 		case "exec":
-			if !isNull(v) {
+			if !yamledit.IsNull(v) {
 				u.Exec = d.exec(v)
 			}
 		}
@@ -295,7 +203,7 @@ func (d *decoder) exec(n *yaml.Node) *Exec {
 		case "args":
 			e.Args = d.strings(v, "exec.args")
 		case "env":
-			if isNull(v) {
+			if yamledit.IsNull(v) {
 				return
 			}
 			if v.Kind != yaml.SequenceNode {
@@ -340,7 +248,7 @@ func (d *decoder) context(n *yaml.Node) (c Context) {
 }
 
 func (d *decoder) fields(n *yaml.Node, what string, each func(k, v *yaml.Node)) {
-	if n == nil || isNull(n) {
+	if n == nil || yamledit.IsNull(n) {
 		return
 	}
 	if n.Kind != yaml.MappingNode {
@@ -364,7 +272,7 @@ func (d *decoder) checkKey(k *yaml.Node) {
 // str reads a scalar as a string. The message names the field, not the
 // value: the value may be a token.
 func (d *decoder) str(n *yaml.Node, what string) string {
-	if isNull(n) {
+	if yamledit.IsNull(n) {
 		return ""
 	}
 	if n.Kind != yaml.ScalarNode {
@@ -375,7 +283,7 @@ func (d *decoder) str(n *yaml.Node, what string) string {
 }
 
 func (d *decoder) strings(n *yaml.Node, what string) []string {
-	if isNull(n) {
+	if yamledit.IsNull(n) {
 		return nil
 	}
 	if n.Kind != yaml.SequenceNode {
@@ -390,7 +298,7 @@ func (d *decoder) strings(n *yaml.Node, what string) []string {
 }
 
 func (d *decoder) boolean(n *yaml.Node, what string) bool {
-	if isNull(n) {
+	if yamledit.IsNull(n) {
 		return false
 	}
 	if n.Kind == yaml.ScalarNode {
@@ -409,32 +317,8 @@ func (d *decoder) boolean(n *yaml.Node, what string) bool {
 // aliases of values.
 func eachEntry(m *yaml.Node, each func(k, v *yaml.Node)) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
-		each(m.Content[i], resolve(m.Content[i+1]))
+		each(m.Content[i], yamledit.Resolve(m.Content[i+1]))
 	}
-}
-
-// lookup finds key in mapping m.
-func lookup(m *yaml.Node, key string) (k, v *yaml.Node) {
-	if m == nil || m.Kind != yaml.MappingNode {
-		return nil, nil
-	}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if m.Content[i].Value == key {
-			return m.Content[i], resolve(m.Content[i+1])
-		}
-	}
-	return nil, nil
-}
-
-func resolve(n *yaml.Node) *yaml.Node {
-	for n != nil && n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
-func isNull(n *yaml.Node) bool {
-	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
 }
 
 func kindName(n *yaml.Node) string {

@@ -1,4 +1,4 @@
-package kubeconfig
+package yamledit
 
 import (
 	"bytes"
@@ -7,7 +7,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// source is a kubeconfig's bytes with what is needed to map yaml.Node
+// source is a YAML text's bytes with what is needed to map yaml.Node
 // positions (1-based line, column in characters) to byte offsets.
 type source struct {
 	data      []byte

@@ -1,4 +1,4 @@
-package kubeconfig
+package yamledit
 
 import (
 	"strconv"
@@ -50,7 +50,7 @@ func scalarText(v any) string {
 }
 
 // flowText renders a value in flow style, the way JSON writes it (so it
-// fits JSON kubeconfigs), with strings double-quoted by YAML's rules: JSON
+// fits JSON files), with strings double-quoted by YAML's rules: JSON
 // would leave some control characters raw, which YAML refuses.
 func flowText(v any) string {
 	switch v := v.(type) {

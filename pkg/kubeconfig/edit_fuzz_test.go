@@ -3,7 +3,6 @@ package kubeconfig
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -11,123 +10,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkubeconfig"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/yamlpos"
 )
-
-// genKubeconfig writes a kubeconfig in one of many styles, chosen by the
-// fuzzer's bytes: indentation, list indentation, key order, flow or block
-// bodies, quoting, comments, CRLF.
-func genKubeconfig(seed []byte) (text string, names []string) {
-	r := &byteReader{b: seed}
-	step := []int{2, 3, 4}[r.next()%3]
-	seqIndent := []int{0, 2}[r.next()%2]
-	crlf := r.next()%7 == 0
-	const nl = "\n" // CRLF is applied at the end
-	n := 1 + int(r.next()%4)
-	pad := func(k int) string { return strings.Repeat(" ", k) }
-	quote := func(s string) string {
-		switch r.next() % 3 {
-		case 1:
-			return `"` + s + `"`
-		case 2:
-			return "'" + s + "'"
-		}
-		return s
-	}
-	comment := func(indent int) string {
-		if r.next()%4 == 0 {
-			return pad(indent) + "# note " + fmt.Sprint(r.next()) + nl
-		}
-		return ""
-	}
-	lineComment := func() string {
-		if r.next()%4 == 0 {
-			return "   # note " + fmt.Sprint(r.next())
-		}
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString(comment(0))
-	b.WriteString("apiVersion: v1" + nl + "kind: Config" + nl)
-	lists := []string{"clusters", "users", "contexts"}
-	if r.next()%2 == 0 {
-		lists = []string{"contexts", "users", "clusters"}
-	}
-	for i := range n {
-		names = append(names, fmt.Sprintf("g%d/agents:a%d", i, i))
-	}
-	if r.next()%3 == 0 {
-		b.WriteString("current-context: " + quote(names[0]) + nl)
-	}
-	for _, list := range lists {
-		b.WriteString(comment(0))
-		b.WriteString(list + ":" + nl)
-		for i := range n {
-			item := pad(seqIndent) + "- "
-			in := seqIndent + 2
-			var body []string
-			var field string
-			switch list {
-			case "clusters":
-				field = "cluster"
-				body = []string{"server: https://kas" + fmt.Sprint(i) + ".example/k8s-proxy"}
-				if r.next()%3 == 0 {
-					body = append(body, "insecure-skip-tls-verify: true")
-				}
-			case "users":
-				field = "user"
-				body = []string{fmt.Sprintf("token: ci:%d:tok%d", 100+i, i)}
-			case "contexts":
-				field = "context"
-				body = []string{"cluster: c" + fmt.Sprint(i), "user: u" + fmt.Sprint(i)}
-				if r.next()%2 == 0 {
-					body = append(body, "namespace: ns"+fmt.Sprint(i))
-				}
-			}
-			nameLine := "name: " + quote(map[string]string{"clusters": "c", "users": "u", "contexts": ""}[list]+itemName(list, names[i], i))
-			var bodyText string
-			if r.next()%4 == 0 {
-				bodyText = field + ": {" + strings.Join(body, ", ") + "}" + nl
-			} else {
-				bodyText = field + ":" + nl
-				for _, l := range body {
-					bodyText += pad(in+step) + l + lineComment() + nl
-				}
-			}
-			if r.next()%2 == 0 {
-				b.WriteString(item + nameLine + nl + pad(in) + bodyText)
-			} else {
-				b.WriteString(item + bodyText + pad(in) + nameLine + nl)
-			}
-		}
-	}
-	b.WriteString(comment(0))
-	if crlf {
-		return strings.ReplaceAll(b.String(), "\n", "\r\n"), names
-	}
-	return b.String(), names
-}
-
-func itemName(list, ctx string, i int) string {
-	if list == "contexts" {
-		return ctx
-	}
-	return fmt.Sprint(i)
-}
-
-type byteReader struct {
-	b []byte
-	i int
-}
-
-func (r *byteReader) next() byte {
-	if len(r.b) == 0 {
-		return 0
-	}
-	v := r.b[r.i%len(r.b)] + byte(r.i/len(r.b))
-	r.i++
-	return v
-}
 
 // FuzzEdit: for generated kubeconfigs and edits, the result loads in
 // client-go, what was edited reads back as set, every other entry is
@@ -141,7 +26,7 @@ func FuzzEdit(f *testing.F) {
 		if strings.ContainsAny(value, "\x00\r\n\t") || !isPrintable(value) {
 			return
 		}
-		text, names := genKubeconfig(seed)
+		text, names := testkubeconfig.Styled(seed)
 		before, err := clientcmd.Load([]byte(text))
 		if err != nil {
 			t.Fatalf("the generator wrote an invalid kubeconfig: %v\n%s", err, text)
@@ -154,12 +39,14 @@ func FuzzEdit(f *testing.F) {
 			func(d *Document) error { return d.SetContextNamespace(target, value) },
 			func(d *Document) error { return d.SetClusterCA(cluster, "QUJD") },
 			func(d *Document) error {
-				return d.UpsertUser(user, Map{{"exec", Map{{"apiVersion", "client.authentication.k8s.io/v1"}, {"command", "kubectl-gitlab"}, {"args", List{"get-token", "--agent-id=1"}}, {"interactiveMode", "Never"}}}})
+				return d.UpsertUser(user, Map{{Key: "exec", Value: Map{{Key: "apiVersion", Value: "client.authentication.k8s.io/v1"}, {Key: "command", Value: "kubectl-gitlab"}, {Key: "args", Value: List{"get-token", "--agent-id=1"}}, {Key: "interactiveMode", Value: "Never"}}}})
 			},
 			func(d *Document) error {
-				return d.UpsertContext(newName, Map{{"cluster", cluster}, {"user", user}, {"namespace", value}})
+				return d.UpsertContext(newName, Map{{Key: "cluster", Value: cluster}, {Key: "user", Value: user}, {Key: "namespace", Value: value}})
 			},
-			func(d *Document) error { return d.UpsertCluster(cluster, Map{{"server", "https://" + value}}) },
+			func(d *Document) error {
+				return d.UpsertCluster(cluster, Map{{Key: "server", Value: "https://" + value}})
+			},
 		}
 		chosen := []func(*Document) error{edits[int(op)%len(edits)], edits[int(op/8)%len(edits)]}
 		once := apply(t, text, chosen)
@@ -260,7 +147,7 @@ func FuzzParseDocument(f *testing.F) {
 		if err := d.SetCurrentContext(name); err != nil {
 			return
 		}
-		if err := d.UpsertContext("fuzz/new:ctx", Map{{"cluster", "c"}, {"user", "u"}}); err != nil {
+		if err := d.UpsertContext("fuzz/new:ctx", Map{{Key: "cluster", Value: "c"}, {Key: "user", Value: "u"}}); err != nil {
 			return
 		}
 		if loadErr == nil {

@@ -2,6 +2,7 @@ package kubeconfig
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -65,12 +66,12 @@ func TestGoldenEdits(t *testing.T) {
 		}},
 		{"commented.update-kubeconfig", "commented.yaml", []func(*Document) error{
 			func(d *Document) error {
-				return d.UpsertUser("agent:1234", Map{{"exec", Map{
-					{"apiVersion", "client.authentication.k8s.io/v1"}, {"command", "kubectl-gitlab"},
-					{"args", List{"get-token", "--agent-id=1234"}}, {"interactiveMode", "Never"}}}})
+				return d.UpsertUser("agent:1234", Map{{Key: "exec", Value: Map{
+					{Key: "apiVersion", Value: "client.authentication.k8s.io/v1"}, {Key: "command", Value: "kubectl-gitlab"},
+					{Key: "args", Value: List{"get-token", "--agent-id=1234"}}, {Key: "interactiveMode", Value: "Never"}}}})
 			},
 			func(d *Document) error {
-				return d.UpsertContext("group/agents:new", Map{{"cluster", "gitlab"}, {"user", "agent:1234"}, {"namespace", "new"}})
+				return d.UpsertContext("group/agents:new", Map{{Key: "cluster", Value: "gitlab"}, {Key: "user", Value: "agent:1234"}, {Key: "namespace", Value: "new"}})
 			},
 			func(d *Document) error { return d.SetContextNamespace("group/agents:dev", "dev") },
 		}},
@@ -201,7 +202,7 @@ func TestEditJSONKubeconfig(t *testing.T) {
 		func(d *Document) error { return d.SetClusterCA("gitlab", "QUJD") },
 		func(d *Document) error { return d.SetCurrentContext("g/a:one") },
 		func(d *Document) error {
-			return d.UpsertContext("g/a:two", Map{{"cluster", "gitlab"}, {"user", "agent:1"}})
+			return d.UpsertContext("g/a:two", Map{{Key: "cluster", Value: "gitlab"}, {Key: "user", Value: "agent:1"}})
 		},
 	)
 	cfg := loadWithClientcmd(t, got)
@@ -217,13 +218,13 @@ func TestEditEmptyAndMissingFile(t *testing.T) {
 	for _, in := range []string{"", "# just a comment\n", "---\n", "{}\n"} {
 		got := edit(t, []byte(in),
 			func(d *Document) error {
-				return d.UpsertCluster("gitlab", Map{{"server", "https://kas.example/k8s-proxy"}})
+				return d.UpsertCluster("gitlab", Map{{Key: "server", Value: "https://kas.example/k8s-proxy"}})
 			},
 			func(d *Document) error {
-				return d.UpsertUser("agent:1", Map{{"exec", Map{{"apiVersion", "client.authentication.k8s.io/v1"}, {"command", "kubectl-gitlab"}, {"interactiveMode", "Never"}}}})
+				return d.UpsertUser("agent:1", Map{{Key: "exec", Value: Map{{Key: "apiVersion", Value: "client.authentication.k8s.io/v1"}, {Key: "command", Value: "kubectl-gitlab"}, {Key: "interactiveMode", Value: "Never"}}}})
 			},
 			func(d *Document) error {
-				return d.UpsertContext("g/a:one", Map{{"cluster", "gitlab"}, {"user", "agent:1"}})
+				return d.UpsertContext("g/a:one", Map{{Key: "cluster", Value: "gitlab"}, {Key: "user", Value: "agent:1"}})
 			},
 			func(d *Document) error { return d.SetCurrentContext("g/a:one") },
 		)
@@ -238,8 +239,11 @@ func TestEditEmptyAndMissingFile(t *testing.T) {
 }
 
 func TestEditKeepsCRLF(t *testing.T) {
-	in := strings.ReplaceAll(string(readTestdata(t, "job-agents.yaml")), "\n", "\r\n")
-	got := edit(t, []byte(in),
+	in := readTestdata(t, "job-agents.crlf.yaml")
+	if strings.Count(string(in), "\n") != strings.Count(string(in), "\r\n") {
+		t.Fatal("job-agents.crlf.yaml lost its CRLF line breaks on checkout; .gitattributes keeps git from converting them")
+	}
+	got := edit(t, in,
 		func(d *Document) error { return d.SetClusterCA("gitlab", "QUJD") },
 		func(d *Document) error { return d.SetCurrentContext("group/agents:prod") })
 	if strings.Count(string(got), "\n") != strings.Count(string(got), "\r\n") {
@@ -251,7 +255,7 @@ func TestEditKeepsCRLF(t *testing.T) {
 func TestUpsertUserDropsToken(t *testing.T) {
 	in := readTestdata(t, "job-agents.yaml")
 	got := edit(t, in, func(d *Document) error {
-		return d.UpsertUser("agent:1234", Map{{"exec", Map{{"apiVersion", "client.authentication.k8s.io/v1"}, {"command", "kubectl-gitlab"}, {"args", List{"get-token", "--agent-id=1234"}}, {"interactiveMode", "Never"}}}})
+		return d.UpsertUser("agent:1234", Map{{Key: "exec", Value: Map{{Key: "apiVersion", Value: "client.authentication.k8s.io/v1"}, {Key: "command", Value: "kubectl-gitlab"}, {Key: "args", Value: List{"get-token", "--agent-id=1234"}}, {Key: "interactiveMode", Value: "Never"}}}})
 	})
 	cfg := loadWithClientcmd(t, got)
 	u := cfg.AuthInfos["agent:1234"]
@@ -292,5 +296,19 @@ func TestParseErrorsNameFileAndLine(t *testing.T) {
 				t.Errorf("error quotes a value: %q", pe)
 			}
 		})
+	}
+}
+
+// An edit of a file that does not decode keeps the decoder's error in its
+// chain: it names the line, and commands map it to bad input.
+func TestEditOfUndecodableFileKeepsTheCause(t *testing.T) {
+	d, err := ParseDocument("/tmp/kubeconfig", []byte("contexts: nope\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.SetCurrentContext("a")
+	var pe *ParseError
+	if !errors.As(err, &pe) || pe.Line != 1 {
+		t.Fatalf("error = %v, want one that wraps the ParseError of line 1", err)
 	}
 }

@@ -140,7 +140,13 @@ func TestDoctorNamesEachFailure(t *testing.T) {
 		t.Skip("issue 11 part 2: nested impersonation is agentk's 502, which doctor calls an agent that does not answer")
 		h := healthy(t)
 		replaceInFile(t, h.env["KUBECONFIG"], "    token: ci:1234:", "    as-groups: [admins]\n    as: someone\n    token: ci:1234:")
-		expectCheck(t, run(h, ExitFailed), "token", doctor.Fail, "502 Bad Gateway", "nested impersonation is not supported", "drop them")
+		// KAS accepts the token; agentk refuses to impersonate twice.
+		rep := run(h, ExitFailed)
+		expectCheck(t, rep, "token", doctor.Pass)
+		expectCheck(t, rep, "agent", doctor.Fail, "502 Bad Gateway", "nested impersonation is not supported", "drop them")
+		if c, _ := rep.Get("agent"); strings.Contains(c.Fix, "agent's pods") {
+			t.Errorf("nested impersonation blamed on the agent's pods: %s", c.Fix)
+		}
 	})
 	t.Run("agent not connected", func(t *testing.T) {
 		h := healthy(t)

@@ -156,11 +156,7 @@ func (s *Server) waitForTunnel(w http.ResponseWriter, r *http.Request, cfg Confi
 	if wait <= 0 {
 		wait = routingTunnelFindTimeout
 	}
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
-	select {
-	case <-r.Context().Done():
-	case <-timer.C:
+	if waitOrDone(r.Context(), wait) == nil {
 		s.writeKASError(w, r, kasError{http.StatusBadGateway, pipeReadFailed, errors.New(agentNotConnected)})
 	}
 }

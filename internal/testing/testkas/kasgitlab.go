@@ -193,22 +193,31 @@ const allowedAgentsPath = "/api/v4/job/allowed_agents"
 // /api/v4/job/allowed_agents with Job-Token (internal/gitlab/api/get_allowed_agents.go),
 // through the authorization cache keyed by the job token.
 func (s *Server) allowedAgentsForJob(ctx context.Context, token string) (*allowedAgentsForJob, error) {
-	v, err := s.cache.get("ci\x00"+token, "ci\x00"+token[:len(token)/2], func() (any, error) {
-		resp, err := s.callGitLab(ctx, http.MethodGet, allowedAgentsPath,
-			http.Header{"Job-Token": {token}, "Accept": {"application/json"}}, nil)
+	return askGitLab[allowedAgentsForJob](s, ctx, "ci\x00"+token, "ci\x00"+token[:len(token)/2], http.MethodGet, allowedAgentsPath,
+		http.Header{"Job-Token": {token}, "Accept": {"application/json"}}, nil)
+}
+
+// askGitLab is one of KAS's authorization calls to GitLab, through the
+// authorization cache.
+func askGitLab[T any, PT interface {
+	*T
+	validate() error
+}](s *Server, ctx context.Context, key, errKey, method, path string, header http.Header, body []byte) (*T, error) {
+	v, err := s.cache.get(key, errKey, func() (any, error) {
+		resp, err := s.callGitLab(ctx, method, path, header, body)
 		if err != nil {
 			return nil, err
 		}
-		var out allowedAgentsForJob
-		if err := decodeGitLab(resp, allowedAgentsPath, &out); err != nil {
+		out := PT(new(T))
+		if err := decodeGitLab(resp, path, out); err != nil {
 			return nil, err
 		}
-		return &out, nil
+		return out, nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return v.(*allowedAgentsForJob), nil
+	return v.(PT), nil
 }
 
 // proxyUserAuthorization is api.AuthorizeProxyUserResponse.
@@ -254,23 +263,9 @@ const authorizeProxyUserPath = "/api/v4/internal/kubernetes/authorize_proxy_user
 func (s *Server) authorizedProxyUser(ctx context.Context, agentID int64, accessType, key string) (*proxyUserAuthorization, error) {
 	cacheKey := strings.Join([]string{"user", itoa(agentID), accessType, key}, "\x00")
 	errKey := strings.Join([]string{"user", itoa(agentID), accessType, key[:len(key)/2]}, "\x00")
-	v, err := s.cache.get(cacheKey, errKey, func() (any, error) {
-		body, _ := marshal(object{{"agent_id", itoa(agentID)}, {"access_type", accessType}, {"access_key", key}, {"csrf_token", ""}})
-		resp, err := s.callGitLab(ctx, http.MethodPost, authorizeProxyUserPath,
-			http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}, body)
-		if err != nil {
-			return nil, err
-		}
-		var out proxyUserAuthorization
-		if err := decodeGitLab(resp, authorizeProxyUserPath, &out); err != nil {
-			return nil, err
-		}
-		return &out, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*proxyUserAuthorization), nil
+	body, _ := marshal(object{{"agent_id", itoa(agentID)}, {"access_type", accessType}, {"access_key", key}, {"csrf_token", ""}})
+	return askGitLab[proxyUserAuthorization](s, ctx, cacheKey, errKey, http.MethodPost, authorizeProxyUserPath,
+		http.Header{"Content-Type": {"application/json"}, "Accept": {"application/json"}}, body)
 }
 
 // authCache is KAS's cache.CacheWithErr (internal/tool/cache/cache_with_err.go)

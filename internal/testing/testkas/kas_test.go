@@ -417,3 +417,31 @@ func TestKASStatusMediaTypes(t *testing.T) {
 		x.check(t, s, s.K8sProxyURL)
 	}
 }
+
+// FuzzKASCredentials: KAS's header parsing accepts exactly
+// "Bearer <ci|pat>:<int64>:<non-empty token>", and what it accepts it
+// reads back the same from its canonical form.
+func FuzzKASCredentials(f *testing.F) {
+	for _, s := range []string{"Bearer ci:1234:glcbt-64_x", "Bearer pat:+007:a:b", "Bearer ci:1", "bearer ci:1:x", "Bearer xx:1:y", "Bearer ci:-1:t", "Bearer ci:99999999999999999999:t"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		r := httptest.NewRequest(http.MethodGet, "/version", nil)
+		r.Header["Authorization"] = []string{header}
+		id, kind, token, err := credentials(r)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "Authorization header: ") {
+				t.Fatalf("%q: %v", header, err)
+			}
+			return
+		}
+		short := map[string]string{"ci": "ci", "personal_access_token": "pat"}[kind]
+		if short == "" || token == "" || !strings.HasPrefix(header, "Bearer "+short+":") || !strings.HasSuffix(header, ":"+token) {
+			t.Fatalf("%q read as agent %d, %s, %q", header, id, kind, token)
+		}
+		r.Header["Authorization"] = []string{"Bearer " + short + ":" + itoa(id) + ":" + token}
+		if id2, kind2, token2, err := credentials(r); err != nil || id2 != id || kind2 != kind || token2 != token {
+			t.Fatalf("%q: canonical form read as %d %s %q %v", header, id2, kind2, token2, err)
+		}
+	})
+}

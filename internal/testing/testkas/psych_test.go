@@ -3,6 +3,7 @@ package testkas
 import (
 	"bufio"
 	"encoding/json"
+	"go.yaml.in/yaml/v3"
 	"os"
 	"strings"
 	"testing"
@@ -44,4 +45,29 @@ func TestPsychScalarRefusesWhatItDoesNotModel(t *testing.T) {
 			t.Errorf("psychScalar(%q) = %q, want an error", s, got)
 		}
 	}
+}
+
+// FuzzPsychScalar: whatever psychScalar writes is YAML that reads back as
+// the same text (a YAML reader keeps a scalar's text for a string field),
+// and it refuses only what it does not model.
+func FuzzPsychScalar(f *testing.F) {
+	for _, s := range []string{"apps", "", "yes", "1e3", "a: b", "'x", `"x`, "a #b", "<<", "- x", "trailing ", "12:30", "~"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out, err := psychScalar(s, len("  namespace: "))
+		modelled := !strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r > '~' }) && len(s) < 60
+		if err != nil {
+			if modelled {
+				t.Fatalf("psychScalar(%q): %v", s, err)
+			}
+			return
+		}
+		var back struct {
+			K string `yaml:"k"`
+		}
+		if err := yaml.Unmarshal([]byte("k: "+out+"\n"), &back); err != nil || back.K != s {
+			t.Fatalf("psychScalar(%q) = %s, which reads back as %q (%v)", s, out, back.K, err)
+		}
+	})
 }

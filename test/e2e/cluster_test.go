@@ -271,10 +271,19 @@ func TestClusterCIJobImpersonation(t *testing.T) {
 				return // the other access_as once, with the first kubectl
 			}
 
-			// access_as: agent (the default): the agent's service account.
+			// --as through an agent that impersonates already: agentk refuses
+			// nested impersonation and KAS answers 502 (kubectl shows the
+			// message only at -v=8).
+			run("get", "pods", "-n", "ns", "--as", "someone", "-v=8").fails(t, "502 Bad Gateway",
+				"nested impersonation is not supported - agent is already configured to impersonate an identity")
+
+			// access_as: agent (the default): the agent's service account,
+			// which --as impersonates in turn.
 			run("gitlab", "use-context", "group/sub/infra:staging").ok(t)
 			run("gitlab", "whoami").ok(t, agentServiceAccount, "system:serviceaccounts:gitlab-agent", "Access as agent (access_as: {agent: {}}, the default)")
 			run("create", "configmap", "by-agent", "-n", "other", "--from-literal=a=b").ok(t, "configmap/by-agent created")
+			run("get", "pods", "-n", "ns", "--as", "gitlab:ci_job:1", "--as-group", "gitlab:ci_job").ok(t, "web-0")
+			run("get", "pods", "-n", "other", "--as", "gitlab:ci_job:1", "--as-group", "gitlab:ci_job").fails(t, `User "gitlab:ci_job:1" cannot list resource "pods"`)
 
 			// access_as: impersonate: a static identity, through an exec
 			// context that use-context creates for an agent of the job.

@@ -1,7 +1,6 @@
 package testkas
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,152 +9,229 @@ import (
 	"time"
 )
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
-}
-
-func unauthorized(w http.ResponseWriter) {
-	writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
-}
-
-// serveGitLab answers the few REST endpoints the plugin calls.
+// serveGitLab answers the REST endpoints the plugin calls. Unknown routes
+// get Grape's catch-all (gitlabhq/gitlabhq lib/api/api.rb, route :any,
+// '*path'): 404 {"error":"404 Not Found"}.
 func (s *Server) serveGitLab(w http.ResponseWriter, r *http.Request) {
 	cfg := s.config()
 	path := strings.TrimPrefix(r.URL.EscapedPath(), "/api/v4")
+	get := r.Method == http.MethodGet || r.Method == http.MethodHead
 	switch {
-	case path == "/metadata" && r.Method == http.MethodGet:
-		if s.job(cfg, r.Header.Get("Job-Token")) == nil && s.userPAT(cfg, r) == nil {
-			unauthorized(w)
-			return
+	case (path == "/metadata" || path == "/version") && get:
+		s.metadata(w, r, cfg)
+	case path == "/job/allowed_agents" && get:
+		if job := s.authenticateJob(w, r, cfg); job != nil {
+			writeGitLabJSON(w, http.StatusOK, allowedAgents(cfg, job))
 		}
-		writeJSON(w, http.StatusOK, s.metadata(cfg))
-	case path == "/job/allowed_agents" && r.Method == http.MethodGet:
-		job := s.job(cfg, r.Header.Get("Job-Token"))
-		if job == nil {
-			unauthorized(w)
-			return
+	case path == "/personal_access_tokens/self" && get:
+		if pat := s.authenticatePAT(w, r, cfg, allScopes); pat != nil {
+			writeGitLabJSON(w, http.StatusOK, patJSON(pat))
 		}
-		writeJSON(w, http.StatusOK, allowedAgents(cfg, job))
-	case path == "/personal_access_tokens/self" && r.Method == http.MethodGet:
-		pat, status, body := s.patSelf(cfg, r)
-		if pat == nil {
-			writeJSON(w, status, body)
-			return
-		}
-		writeJSON(w, http.StatusOK, patJSON(pat))
 	case path == "/personal_access_tokens/self/rotate" && r.Method == http.MethodPost:
 		s.rotate(w, r)
-	case strings.HasPrefix(path, "/projects/") && r.Method == http.MethodGet:
+	case path == "/internal/kubernetes/authorize_proxy_user" && r.Method == http.MethodPost:
+		s.authorizeProxyUser(w, r, cfg)
+	case strings.HasPrefix(path, "/projects/") && get:
 		s.clusterAgents(w, r, cfg, strings.TrimPrefix(path, "/projects/"))
 	default:
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
+		writeGitLabJSON(w, http.StatusNotFound, object{{"error", "404 Not Found"}})
 	}
 }
 
-func (s *Server) job(cfg Config, token string) *Job {
+// gitlabMessage is Grape's render_api_error!: {"message": "<status> <text>"}.
+func gitlabMessage(w http.ResponseWriter, status int, message string) {
+	writeGitLabJSON(w, status, object{{"message", message}})
+}
+
+func unauthorized(w http.ResponseWriter) {
+	gitlabMessage(w, http.StatusUnauthorized, "401 Unauthorized")
+}
+
+// Scopes each endpoint accepts: allow_access_with_scope of the endpoint's
+// class, then API::API's api and read_api (read_api only for GET and HEAD)
+// — lib/api/api.rb, lib/api/helpers.rb scopes_registered_for_endpoint.
+// The insufficient_scope body lists them all, in this order.
+var (
+	metadataScopes = []string{"read_user", "ai_features", "api", "read_api"} // lib/api/metadata.rb
+	apiScopes      = []string{"api", "read_api"}
+	rotateScopes   = []string{"api", "self_rotate", "api", "read_api"} // lib/api/personal_access_tokens/self_rotation.rb
+	allScopes      []string                                            // self_information.rb: Gitlab::Auth.all_available_scopes
+)
+
+// scopeAllows is AccessTokenValidationService#include_any_scope?.
+func scopeAllows(pat *PAT, scopes []string, r *http.Request) bool {
+	if scopes == nil {
+		return true
+	}
+	for _, s := range scopes {
+		if s == "read_api" && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			continue
+		}
+		if slices.Contains(pat.Scopes, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Bodies of lib/api/api_guard.rb oauth2_bearer_token_error_handler, as
+// rack-oauth2 renders them (Abstract::Error#finish; realm is rack-oauth2's
+// DEFAULT_REALM since the error is built outside its middleware).
+const (
+	expiredDescription = "Token is expired. You can either do re-authorization or token refresh."
+	revokedDescription = "Token was revoked. You have to re-authorize from the user."
+	scopeDescription   = "The request requires higher privileges than provided by the access token."
+)
+
+func invalidToken(w http.ResponseWriter, description string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="Protected by OAuth 2.0", error="invalid_token", error_description="`+description+`"`)
+	writeGitLabJSON(w, http.StatusUnauthorized, object{{"error", "invalid_token"}, {"error_description", description}})
+}
+
+// insufficientScope is rack-oauth2's Bearer::Forbidden: no
+// WWW-Authenticate (GitLab's FIXME in api_guard.rb says so).
+func insufficientScope(w http.ResponseWriter, scopes []string) {
+	writeGitLabJSON(w, http.StatusForbidden, object{{"error", "insufficient_scope"},
+		{"error_description", scopeDescription}, {"scope", strings.Join(scopes, " ")}})
+}
+
+// patToken is the personal access token a request carries:
+// lib/gitlab/auth/auth_finders.rb reads PRIVATE-TOKEN (header or
+// private_token param), then Authorization: Bearer.
+func patToken(r *http.Request) string {
+	if t := r.Header.Get("Private-Token"); t != "" {
+		return t
+	}
+	if t := r.URL.Query().Get("private_token"); t != "" {
+		return t
+	}
+	if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return t
+	}
+	return ""
+}
+
+func findPAT(cfg *Config, token string) *PAT {
 	if token == "" {
 		return nil
 	}
-	for i := range cfg.Jobs {
-		if cfg.Jobs[i].Token == token {
-			return &cfg.Jobs[i]
+	for i := range cfg.PATs {
+		if cfg.PATs[i].Token == token {
+			return &cfg.PATs[i]
 		}
 	}
 	return nil
 }
 
-// userPAT finds a usable PAT from PRIVATE-TOKEN or Authorization: Bearer.
-func (s *Server) userPAT(cfg Config, r *http.Request) *PAT {
-	pat, _, _ := s.patSelf(cfg, r)
-	return pat
+// authenticatePAT is authenticate! with a personal access token: unknown
+// → 401 message; then AccessTokenValidationService#validate's order:
+// expired, revoked, scope. A job token is never a PAT: auth_finders.rb
+// skips tokens with the job-token prefix, and an unprefixed one is not
+// found. It writes the failure and returns nil.
+func (s *Server) authenticatePAT(w http.ResponseWriter, r *http.Request, cfg Config, scopes []string) *PAT {
+	pat := findPAT(&cfg, patToken(r))
+	switch {
+	case pat == nil:
+		unauthorized(w)
+	case patExpired(pat):
+		invalidToken(w, expiredDescription)
+	case pat.Revoked:
+		invalidToken(w, revokedDescription)
+	case !scopeAllows(pat, scopes, r):
+		insufficientScope(w, scopes)
+	default:
+		return pat
+	}
+	return nil
 }
 
-// patSelf authenticates a PAT as GitLab does: unknown, revoked and expired
-// tokens get 401 with an OAuth-style error description.
-func (s *Server) patSelf(cfg Config, r *http.Request) (*PAT, int, any) {
-	token := r.Header.Get("Private-Token")
-	if token == "" {
-		token = strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-	}
-	for i := range cfg.PATs {
-		p := &cfg.PATs[i]
-		if p.Token != token || token == "" {
-			continue
-		}
-		switch {
-		case p.Revoked:
-			return nil, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "Token was revoked. You have to re-authorize from the user."}
-		case patExpired(p):
-			return nil, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "Token has expired."}
-		}
-		return p, http.StatusOK, nil
-	}
-	return nil, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"}
-}
-
-// patExpired: a token expires at midnight UTC of its expires_at day.
+// patExpired: a token expires at 00:00 UTC of its expires_at day
+// (app/models/concerns/expirable.rb).
 func patExpired(p *PAT) bool {
 	if p.ExpiresAt == "" {
 		return false
 	}
-	day, err := time.Parse("2006-01-02", p.ExpiresAt)
+	day, err := time.Parse(time.DateOnly, p.ExpiresAt)
 	return err == nil && !time.Now().UTC().Before(day)
 }
 
-func patJSON(p *PAT) map[string]any {
+// patJSON is Entities::PersonalAccessToken as GitLab 16.x–17.x render it
+// (lib/api/entities/personal_access_token.rb).
+func patJSON(p *PAT) object {
 	var expires any
 	if p.ExpiresAt != "" {
 		expires = p.ExpiresAt
 	}
-	return map[string]any{
-		"id": p.ID, "name": p.Name, "revoked": p.Revoked, "created_at": "2026-01-01T00:00:00.000Z",
-		"scopes": p.Scopes, "user_id": p.UserID, "last_used_at": nil, "active": !p.Revoked && !patExpired(p),
-		"expires_at": expires,
+	scopes := p.Scopes
+	if scopes == nil {
+		scopes = []string{}
 	}
+	return object{{"id", p.ID}, {"name", p.Name}, {"revoked", p.Revoked}, {"created_at", "2026-01-01T00:00:00.000Z"},
+		{"description", nil}, {"scopes", scopes}, {"user_id", p.UserID}, {"last_used_at", nil},
+		{"active", !p.Revoked && !patExpired(p)}, {"expires_at", expires}}
 }
 
-// rotate replaces a PAT that has the self_rotate scope with a new one.
-func (s *Server) rotate(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	token := r.Header.Get("Private-Token")
-	for i := range s.cfg.PATs {
-		p := &s.cfg.PATs[i]
-		if p.Token != token || token == "" || p.Revoked || patExpired(p) {
+// jobToken is the job token a request carries on a route with
+// job_token_allowed: JOB-TOKEN, the job_token param, or a Bearer token
+// (auth_finders.rb find_user_from_job_token, find_user_from_job_bearer_token).
+func jobToken(r *http.Request) string {
+	if t := r.Header.Get("Job-Token"); t != "" {
+		return t
+	}
+	if t := r.URL.Query().Get("job_token"); t != "" {
+		return t
+	}
+	t, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return t
+}
+
+// authenticateJob is authenticate! on a job_token_allowed route followed
+// by validate_current_authenticated_job (lib/api/ci/jobs.rb): a token of
+// no running job → 401; a blocked user → 403; a personal access token →
+// 404 Job Not Found.
+func (s *Server) authenticateJob(w http.ResponseWriter, r *http.Request, cfg Config) *Job {
+	token := jobToken(r)
+	for i := range cfg.Jobs {
+		job := &cfg.Jobs[i]
+		if token == "" || job.Token != token {
 			continue
 		}
-		if !slices.Contains(p.Scopes, "self_rotate") && !slices.Contains(p.Scopes, "api") {
-			writeJSON(w, http.StatusForbidden, map[string]string{"message": "403 Forbidden"})
-			return
+		switch {
+		case job.Finished: // Ci::AuthJobFinder: only running jobs' tokens are valid
+			unauthorized(w)
+		case job.UserBlocked: // find_current_user! → forbidden!(api_access_denied_message)
+			gitlabMessage(w, http.StatusForbidden, "403 Forbidden - Your account has been blocked.")
+		default:
+			return job
 		}
-		s.rotated++
-		next := *p
-		next.ID = p.ID + 1000
-		next.Token = p.Token + "-r" + strconv.Itoa(s.rotated)
-		next.ExpiresAt = time.Now().UTC().AddDate(0, 0, 7).Format("2006-01-02")
-		p.Revoked = true
-		s.cfg.PATs = append(s.cfg.PATs, next)
-		body := patJSON(&next)
-		body["token"] = next.Token
-		writeJSON(w, http.StatusOK, body)
-		return
+		return nil
 	}
-	writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "401 Unauthorized"})
+	if pat := s.authenticatePAT(w, r, cfg, apiScopes); pat != nil {
+		gitlabMessage(w, http.StatusNotFound, "404 Job Not Found")
+	}
+	return nil
 }
 
-func (s *Server) metadata(cfg Config) map[string]any {
-	host := strings.TrimPrefix(s.URL, "https://")
-	kas := map[string]any{"enabled": true, "externalUrl": "wss://" + host + "/-/kubernetes-agent/", "externalK8sProxyUrl": s.K8sProxyURL, "version": "17.6.0"}
+// metadata is GET /metadata and its alias /version (lib/api/metadata.rb):
+// no job token (the route is not job_token_allowed), scopes read_user,
+// ai_features, api, read_api. The body is the GraphQL query's
+// data.metadata, keys in the query's order; externalK8sProxyUrl is asked
+// since 17.6 (absent before); disabled KAS has nulls
+// (app/models/app_config/kas_metadata.rb).
+func (s *Server) metadata(w http.ResponseWriter, r *http.Request, cfg Config) {
+	if s.authenticatePAT(w, r, cfg, metadataScopes) == nil {
+		return
+	}
+	version := "17.7.0" // 17.6+ has externalK8sProxyUrl; 17.7 the planner role
+	kas := object{{"enabled", true}, {"externalUrl", s.ExternalURL}, {"externalK8sProxyUrl", s.K8sProxyURL}, {"version", version}}
 	switch cfg.Metadata {
 	case MetadataLegacy:
-		delete(kas, "externalK8sProxyUrl")
-		kas["version"] = "17.5.0"
+		version = "17.5.0"
+		kas = object{{"enabled", true}, {"externalUrl", s.ExternalURL}, {"version", version}}
 	case MetadataKASDisabled:
-		kas = map[string]any{"enabled": false, "externalUrl": nil, "externalK8sProxyUrl": nil, "version": nil}
+		kas = object{{"enabled", false}, {"externalUrl", nil}, {"externalK8sProxyUrl", nil}, {"version", nil}}
 	}
-	return map[string]any{"version": "17.6.0", "revision": "0123456789a", "enterprise": false, "kas": kas}
+	writeGitLabJSON(w, http.StatusOK, object{{"version", version}, {"revision", "0123456789a"}, {"kas", kas}, {"enterprise", false}})
 }
 
 func (s *Server) agent(cfg Config, id int64) *Agent {
@@ -167,116 +243,264 @@ func (s *Server) agent(cfg Config, id int64) *Agent {
 	return nil
 }
 
-func projectJSON(id int64, path string) map[string]any {
+// projectJSON is Entities::ProjectIdentity (lib/api/entities/project_identity.rb).
+func projectJSON(id int64, path string) object {
 	name := path[strings.LastIndexByte(path, '/')+1:]
-	return map[string]any{"id": id, "name": name, "path": name, "path_with_namespace": path,
-		"name_with_namespace": strings.ReplaceAll(path, "/", " / "), "description": nil, "created_at": "2026-01-01T00:00:00.000Z"}
+	return object{{"id", id}, {"description", nil}, {"name", name}, {"name_with_namespace", strings.ReplaceAll(path, "/", " / ")},
+		{"path", name}, {"path_with_namespace", path}, {"created_at", "2026-01-01T00:00:00.000Z"}}
 }
 
-// allowedAgents is GET /api/v4/job/allowed_agents.
-func allowedAgents(cfg Config, job *Job) map[string]any {
+// roles are Gitlab::Access.sym_options_with_owner, lowest first (planner
+// since 17.7).
+var roles = []string{"guest", "planner", "reporter", "developer", "maintainer", "owner"}
+
+// rolesUpTo is every role at or below role ("" is developer, NoAccess none).
+func rolesUpTo(role string) []string {
+	if role == "" {
+		role = "developer"
+	}
+	i := slices.Index(roles, role)
+	return append([]string{}, roles[:i+1]...)
+}
+
+// atLeast reports whether role reaches min.
+func atLeast(role, min string) bool {
+	return slices.Contains(rolesUpTo(role), min)
+}
+
+// allowedAgents is GET /job/allowed_agents (lib/api/ci/jobs.rb): a hash
+// with .compact, so environment is absent without one. configuration is
+// the ci_access entry minus its id
+// (app/services/clusters/agents/authorizations/ci_access/refresh_service.rb),
+// {} for the implicit authorization.
+func allowedAgents(cfg Config, job *Job) object {
 	agents := []any{}
 	for _, id := range job.AllowedAgents {
 		for _, a := range cfg.Agents {
 			if a.ID != id {
 				continue
 			}
-			conf := map[string]any{}
-			if a.DefaultNamespace != "" {
-				conf["default_namespace"] = a.DefaultNamespace
-			}
-			switch {
-			case a.AccessAs.CIJob:
-				conf["access_as"] = map[string]any{"ci_job": map[string]any{}}
-			case a.AccessAs.Impersonate != nil:
-				conf["access_as"] = map[string]any{"impersonate": impersonateJSON(a.AccessAs.Impersonate)}
-			default:
-				conf["access_as"] = map[string]any{"agent": map[string]any{}}
-			}
-			agents = append(agents, map[string]any{"id": a.ID, "config_project": projectJSON(a.ConfigProjectID, a.ConfigProjectPath), "configuration": conf})
+			agents = append(agents, object{{"id", a.ID}, {"config_project", projectJSON(a.ConfigProjectID, a.ConfigProjectPath)},
+				{"configuration", ciAccessConfiguration(&a)}})
 		}
 	}
 	groups := []any{}
 	for _, g := range job.GroupIDs {
-		groups = append(groups, map[string]any{"id": g})
+		groups = append(groups, object{{"id", g}})
 	}
-	out := map[string]any{
-		"allowed_agents": agents,
-		"job":            map[string]any{"id": job.ID},
-		"pipeline":       map[string]any{"id": job.PipelineID},
-		"project":        map[string]any{"id": job.ProjectID, "groups": groups},
-		"user":           map[string]any{"id": job.UserID, "username": job.Username, "roles_in_project": []string{"developer"}},
+	userID, username := jobUser(job)
+	out := object{
+		{"allowed_agents", agents},
+		{"job", object{{"id", job.ID}}},
+		{"pipeline", object{{"id", job.PipelineID}}},
+		{"project", object{{"id", job.ProjectID}, {"groups", groups}}},
+		{"user", object{{"id", userID}, {"username", username}, {"roles_in_project", rolesUpTo(job.Role)}}},
 	}
 	if job.Environment != nil {
-		out["environment"] = map[string]any{"tier": job.Environment.Tier, "slug": job.Environment.Slug}
+		out = append(out, member{"environment", object{{"tier", job.Environment.Tier}, {"slug", job.Environment.Slug}}})
 	}
 	return out
+}
+
+// jobUser is who the job runs as; a Job without one runs as root (user 1).
+func jobUser(job *Job) (int64, string) {
+	if job.Username == "" && job.UserID == 0 {
+		return 1, "root"
+	}
+	return job.UserID, job.Username
+}
+
+// ciAccessConfiguration is the stored ci_access entry, keys as the agent's
+// config.yaml has them (default_namespace, access_as).
+func ciAccessConfiguration(a *Agent) object {
+	conf := object{}
+	if a.AccessAs.Implicit {
+		return conf
+	}
+	if a.DefaultNamespace != "" {
+		conf = append(conf, member{"default_namespace", a.DefaultNamespace})
+	}
+	switch {
+	case a.AccessAs.CIJob:
+		conf = append(conf, member{"access_as", object{{"ci_job", object{}}}})
+	case a.AccessAs.Impersonate != nil:
+		conf = append(conf, member{"access_as", object{{"impersonate", impersonateJSON(a.AccessAs.Impersonate)}}})
+	}
+	return conf
 }
 
 // impersonateJSON renders access_as.impersonate as the agent config
 // holds it: username, and uid, groups and extra when set.
-func impersonateJSON(id *Identity) map[string]any {
-	out := map[string]any{"username": id.Username}
+func impersonateJSON(id *Identity) object {
+	out := object{{"username", id.Username}}
 	if id.UID != "" {
-		out["uid"] = id.UID
+		out = append(out, member{"uid", id.UID})
 	}
 	if len(id.Groups) > 0 {
-		out["groups"] = id.Groups
+		out = append(out, member{"groups", id.Groups})
 	}
 	if len(id.Extra) > 0 {
 		var extra []any
-		for k, v := range id.Extra {
-			extra = append(extra, map[string]any{"key": k, "val": v})
+		for _, k := range sortedKeys(id.Extra) {
+			extra = append(extra, object{{"key", k}, {"val", id.Extra[k]}})
 		}
-		out["extra"] = extra
+		out = append(out, member{"extra", extra})
 	}
 	return out
 }
 
-// clusterAgents is GET /projects/:id/cluster_agents[/:agent_id], where :id
-// is a numeric ID or a URL-encoded path.
-func (s *Server) clusterAgents(w http.ResponseWriter, r *http.Request, cfg Config, rest string) {
-	if s.userPAT(cfg, r) == nil {
-		unauthorized(w)
-		return
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	project, tail, _ := strings.Cut(rest, "/")
-	project, _ = url.PathUnescape(project)
-	if tail != "cluster_agents" && !strings.HasPrefix(tail, "cluster_agents/") {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "404 Not Found"})
-		return
-	}
-	var list []any
-	for _, a := range cfg.Agents {
-		if project != a.ConfigProjectPath && project != strconv.FormatInt(a.ConfigProjectID, 10) {
-			continue
-		}
-		item := map[string]any{"id": a.ID, "name": a.Name, "config_project": projectJSON(a.ConfigProjectID, a.ConfigProjectPath),
-			"created_at": "2026-01-01T00:00:00.000Z", "created_by_user_id": 1}
-		if id, ok := strings.CutPrefix(tail, "cluster_agents/"); ok {
-			if id == strconv.FormatInt(a.ID, 10) {
-				writeJSON(w, http.StatusOK, item)
-				return
-			}
-			continue
-		}
-		list = append(list, item)
-	}
-	if strings.HasPrefix(tail, "cluster_agents/") || list == nil && !s.projectExists(cfg, project) {
-		writeJSON(w, http.StatusNotFound, map[string]string{"message": "404 Not found"})
-		return
-	}
-	if list == nil {
-		list = []any{}
-	}
-	writeJSON(w, http.StatusOK, list)
+	slices.Sort(keys)
+	return keys
 }
 
-func (s *Server) projectExists(cfg Config, project string) bool {
+// project is a project GitLab knows: an agent's config project or a job's.
+type project struct {
+	ID   int64
+	Path string
+}
+
+func findProject(cfg Config, ref string) *project {
+	var all []project
 	for _, a := range cfg.Agents {
-		if project == a.ConfigProjectPath || project == strconv.FormatInt(a.ConfigProjectID, 10) {
-			return true
+		all = append(all, project{a.ConfigProjectID, a.ConfigProjectPath})
+	}
+	for _, j := range cfg.Jobs {
+		if j.ProjectPath != "" {
+			all = append(all, project{j.ProjectID, j.ProjectPath})
 		}
 	}
-	return false
+	for _, p := range all {
+		// find_project!: a numeric ID, or the full path (case-insensitive)
+		if ref == strconv.FormatInt(p.ID, 10) || strings.EqualFold(ref, p.Path) {
+			return &p
+		}
+	}
+	return nil
+}
+
+// clusterAgents is GET /projects/:id/cluster_agents[/:agent_id]
+// (lib/api/clusters/agents.rb): PAT with api or read_api; project not
+// visible → 404 Project Not Found; no read_cluster (below Developer) →
+// 404 ClusterAgents Not Found for the list and 404 Not found for one
+// agent; the list ordered by name (AgentsFinder#execute ordered_by_name)
+// and paginated.
+func (s *Server) clusterAgents(w http.ResponseWriter, r *http.Request, cfg Config, rest string) {
+	ref, tail, _ := strings.Cut(rest, "/")
+	agentID, single := strings.CutPrefix(tail, "cluster_agents/")
+	if tail != "cluster_agents" && !single {
+		writeGitLabJSON(w, http.StatusNotFound, object{{"error", "404 Not Found"}})
+		return
+	}
+	pat := s.authenticatePAT(w, r, cfg, apiScopes)
+	if pat == nil {
+		return
+	}
+	ref, _ = url.PathUnescape(ref)
+	p := findProject(cfg, ref)
+	if p == nil || pat.Role == NoAccess {
+		gitlabMessage(w, http.StatusNotFound, "404 Project Not Found")
+		return
+	}
+	readCluster := atLeast(pat.Role, "developer") // ProjectPolicy: developer enables read_cluster
+	var agents []Agent
+	for _, a := range cfg.Agents {
+		if a.ConfigProjectID == p.ID {
+			agents = append(agents, a)
+		}
+	}
+	if single {
+		id, err := strconv.ParseInt(agentID, 10, 64)
+		if err != nil {
+			writeGitLabJSON(w, http.StatusBadRequest, object{{"error", "agent_id is invalid"}})
+			return
+		}
+		for _, a := range agents {
+			if a.ID == id && readCluster {
+				writeGitLabJSON(w, http.StatusOK, agentJSON(a))
+				return
+			}
+		}
+		gitlabMessage(w, http.StatusNotFound, "404 Not found") // ActiveRecord::RecordNotFound
+		return
+	}
+	if !readCluster {
+		gitlabMessage(w, http.StatusNotFound, "404 ClusterAgents Not Found")
+		return
+	}
+	slices.SortStableFunc(agents, func(a, b Agent) int { return strings.Compare(a.Name, b.Name) })
+	page, ok := paginate(w, r, s.URL, len(agents), map[string]string{"id": ref})
+	if !ok {
+		return
+	}
+	list := []any{}
+	for _, a := range agents[page.from:page.to] {
+		list = append(list, agentJSON(a))
+	}
+	writeGitLabJSON(w, http.StatusOK, list)
+}
+
+// agentJSON is Entities::Clusters::Agent (lib/api/entities/clusters/agent.rb).
+func agentJSON(a Agent) object {
+	return object{{"id", a.ID}, {"name", a.Name}, {"config_project", projectJSON(a.ConfigProjectID, a.ConfigProjectPath)},
+		{"created_at", "2026-01-01T00:00:00.000Z"}, {"created_by_user_id", 1}}
+}
+
+// rotate is POST /personal_access_tokens/self/rotate
+// (lib/api/personal_access_tokens/self_rotation.rb,
+// app/services/personal_access_tokens/rotate_service.rb): scopes api or
+// self_rotate, PRIVATE-TOKEN or Bearer; the old token is revoked and a new
+// one made with the same name and scopes, expiring on expires_at or in a
+// week. Presenting an already revoked token to a rotate path revokes its
+// whole family, the newest token included (auth_finders.rb
+// revoke_token_family).
+func (s *Server) rotate(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := findPAT(&s.cfg, patToken(r))
+	if p != nil && p.Revoked {
+		s.revokeFamily(p.Token)
+	}
+	if s.authenticatePAT(w, r, s.cfg, rotateScopes) == nil {
+		return
+	}
+	expires := time.Now().UTC().AddDate(0, 0, 7).Format(time.DateOnly)
+	if v := r.FormValue("expires_at"); v != "" {
+		if _, err := time.Parse(time.DateOnly, v); err != nil {
+			writeGitLabJSON(w, http.StatusBadRequest, object{{"error", "expires_at is invalid"}})
+			return
+		}
+		expires = v
+	}
+	s.rotated++
+	next := *p
+	next.ID = p.ID + 1000
+	next.Token = p.Token + "-r" + strconv.Itoa(s.rotated)
+	next.ExpiresAt = expires
+	p.Revoked = true
+	family, ok := s.families[p.Token]
+	if !ok {
+		family = len(s.families) + 1
+		s.families[p.Token] = family
+	}
+	s.families[next.Token] = family
+	s.cfg.PATs = append(s.cfg.PATs, next)
+	writeGitLabJSON(w, http.StatusOK, append(patJSON(&next), member{"token", next.Token}))
+}
+
+// revokeFamily revokes every token rotated from the same first token.
+func (s *Server) revokeFamily(token string) {
+	family, ok := s.families[token]
+	if !ok {
+		return
+	}
+	for i := range s.cfg.PATs {
+		if s.families[s.cfg.PATs[i].Token] == family {
+			s.cfg.PATs[i].Revoked = true
+		}
+	}
 }

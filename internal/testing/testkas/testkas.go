@@ -1,6 +1,12 @@
 // Package testkas is a loopback stand-in for GitLab's REST API and the
-// GitLab agent server's k8s-proxy, over TLS with its own CA. Tests and
-// `make demo` use it; it records what it saw so tests can assert on it.
+// GitLab agent server's (KAS) k8s-proxy, over TLS with its own CA. Tests
+// and `make demo` use it; it records what it saw so tests can assert on it.
+//
+// Every behaviour follows GitLab's and KAS's own code; the comment next to
+// each names its source (gitlabhq/gitlabhq for GitLab Rails, KAS 16.5 =
+// gitlab-org/cluster-integration/gitlab-agent at 8daa08cc, mirrored as
+// pluralsh/kubernetes-agent). docs/conformance.md lists them with the test
+// that checks each one.
 package testkas
 
 import (
@@ -15,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Agent is a GitLab agent for Kubernetes.
@@ -25,16 +32,37 @@ type Agent struct {
 	ConfigProjectPath string // e.g. group/agents
 	DefaultNamespace  string
 	AccessAs          AccessAs
+	// UserAccess is the agent's user_access; nil means access_as user
+	// on the agent's own project, for every PAT that lists the agent.
+	UserAccess *UserAccess
+	// Disconnected: no agentk holds a tunnel to KAS, so KAS waits for one
+	// (Config.TunnelFindTimeout) and answers 502.
+	Disconnected bool
 }
 
 // ContextName is the context name GitLab gives the agent in a job.
 func (a Agent) ContextName() string { return a.ConfigProjectPath + ":" + a.Name }
 
 // AccessAs is the agent's ci_access access_as: as the agent (the zero
-// value), as the CI job, or as a static identity.
+// value), as the CI job, or as a static identity. When Implicit is set,
+// the job's project is the agent's own project: GitLab sends
+// configuration {} (no access_as, no default_namespace).
 type AccessAs struct {
 	CIJob       bool
 	Impersonate *Identity
+	// Implicit: the job's own project holds the agent (the implicit
+	// authorization; app/models/clusters/agents/authorizations/ci_access/
+	// implicit_authorization.rb in gitlabhq/gitlabhq has config {}).
+	Implicit bool
+}
+
+// UserAccess is an agent's user_access entry (agent config.yaml).
+type UserAccess struct {
+	// AsAgent is access_as: {agent: {}}: KAS does not impersonate. The
+	// zero value is access_as: {user: {}} (Premium).
+	AsAgent  bool
+	Projects []int64 // project IDs listed under projects
+	Groups   []int64 // group IDs listed under groups
 }
 
 // Identity is who the Kubernetes API sees.
@@ -51,18 +79,34 @@ type Environment struct {
 	Tier string
 }
 
-// Job is a running CI job and what it may use.
+// Job is a CI job and what it may use.
 type Job struct {
-	Token         string
-	ID            int64
-	PipelineID    int64
-	ProjectID     int64
-	ProjectPath   string
-	GroupIDs      []int64 // outermost first
-	UserID        int64
-	Username      string
-	Environment   *Environment
+	Token       string
+	ID          int64
+	PipelineID  int64
+	ProjectID   int64
+	ProjectPath string
+	// GroupIDs are the project's groups as GitLab's /job/allowed_agents
+	// sends them: the project's own group first, the root group last
+	// (traversal_ids.reverse).
+	GroupIDs    []int64
+	UserID      int64
+	Username    string
+	Environment *Environment
+	// AllowedAgents are the agents whose ci_access admits the job, in
+	// GitLab's order (project authorizations, the implicit one, groups).
 	AllowedAgents []int64
+	// Role is the job user's role in the project ("" = developer); it
+	// gives roles_in_project.
+	Role string
+	// Finished: the job no longer runs; its token is dead at GitLab
+	// (Ci::AuthJobFinder#validate_executing_job!).
+	Finished bool
+	// UserBlocked: the job's user may not use the API (403).
+	UserBlocked bool
+	// CertificateCluster, when set, is the environment's certificate-based
+	// cluster: the job's kubeconfig gets gitlab-deploy after the agents.
+	CertificateCluster *CertificateCluster
 }
 
 // PAT is a personal access token.
@@ -76,7 +120,13 @@ type PAT struct {
 	Revoked   bool
 	ExpiresAt string  // YYYY-MM-DD, or "" for none
 	Agents    []int64 // agents whose user_access admits this user
+	// Role is the user's role on every project and group ("" =
+	// developer; NoAccess = not a member of a private project).
+	Role string
 }
+
+// NoAccess is a PAT.Role: the user cannot see the projects.
+const NoAccess = "none"
 
 // Metadata variants of GET /api/v4/metadata.
 const (
@@ -91,12 +141,41 @@ type Config struct {
 	Jobs     []Job
 	PATs     []PAT
 	Metadata string
+	// KASOwnHost puts KAS on its own listener, as the Helm chart puts it
+	// on kas.<domain>: externalUrl wss://<kas host> and the k8s-proxy at
+	// https://<kas host>/k8s-proxy (GitLab's derivation; the chart sets no
+	// external_k8s_proxy_url). Otherwise KAS sits behind GitLab's host as
+	// Omnibus sets it up: https://<gitlab host>/-/kubernetes-agent/k8s-proxy/.
+	KASOwnHost bool
 	// Pods by namespace, served by the built-in Kubernetes API.
 	Pods map[string][]string
 	// Upstream, when set, receives authorized k8s-proxy requests instead
 	// of the built-in API, with Impersonate-* headers added as the agent
 	// would add them. Its transport carries the agent's own identity.
 	Upstream *Upstream
+
+	// TunnelFindTimeout is how long KAS looks for a disconnected agent's
+	// tunnel before it answers 502; 20 s, KAS's constant, when zero.
+	TunnelFindTimeout time.Duration
+	// AuthCacheTTL and AuthCacheErrorTTL are how long KAS keeps GitLab's
+	// answer to an authorization (1 min and 10 s when zero; negative: no
+	// cache).
+	AuthCacheTTL, AuthCacheErrorTTL time.Duration
+	// GitLabRetryWait is the first wait of KAS's retries of a failed
+	// GitLab call (100 ms, doubling, when zero).
+	GitLabRetryWait time.Duration
+	// Tracing adds KAS's ". Trace ID: <32 hex>" to its messages, as KAS
+	// does when observability tracing is configured (GitLab.com).
+	Tracing bool
+}
+
+// CertificateCluster is a (deprecated) certificate-based cluster that
+// GitLab puts into a job's kubeconfig as gitlab-deploy.
+type CertificateCluster struct {
+	Server    string
+	CAPEM     []byte // nil: no certificate-authority-data
+	Token     string
+	Namespace string
 }
 
 // Upstream is a real Kubernetes API server behind the proxy.
@@ -107,6 +186,7 @@ type Upstream struct {
 
 // Request is one request that testkas saw.
 type Request struct {
+	Origin        string // https://host:port of the listener it came in on
 	Method        string
 	Path          string
 	Authorization string
@@ -119,16 +199,22 @@ type Request struct {
 // Server is a running testkas.
 type Server struct {
 	URL         string // GitLab's base URL: https://127.0.0.1:port
-	K8sProxyURL string // the k8s-proxy: URL + "/k8s-proxy/"
+	KASURL      string // where KAS listens: URL, or its own https://127.0.0.1:port
+	K8sProxyURL string // GitLab's Gitlab::Kas.tunnel_url, written into job kubeconfigs
+	ExternalURL string // kas.externalUrl: the URL agentk connects to
 	CAPEM       []byte
 	CAFile      string // CAPEM written to a file, when started with Start
 
 	cfg      Config
-	httpSrv  *httptest.Server
+	gitlab   *httptest.Server
+	kas      *httptest.Server // nil when KAS sits behind GitLab's host
 	mu       sync.Mutex
 	requests []Request
 	faults   map[string][]int
+	kasFault map[string][]int
 	rotated  int
+	families map[string]int // PAT token → rotation family
+	cache    *authCache
 }
 
 // New starts a server on 127.0.0.1 with a fresh CA.
@@ -137,17 +223,41 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, CAPEM: caPEM, faults: map[string][]int{}}
+	s := &Server{cfg: cfg, CAPEM: caPEM, faults: map[string][]int{}, kasFault: map[string][]int{}, families: map[string]int{}}
+	s.cache = newAuthCache(func() Config { return s.config() })
 	if s.cfg.Pods == nil {
 		s.cfg.Pods = map[string][]string{"default": {"hello-0"}}
 	}
-	s.httpSrv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
-	s.httpSrv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	s.httpSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // kubectl's x509 failures are expected in tests
-	s.httpSrv.StartTLS()
-	s.URL = s.httpSrv.URL
-	s.K8sProxyURL = s.URL + "/k8s-proxy/"
+	s.gitlab = startTLS(cert, http.HandlerFunc(s.serveGitLabHost))
+	s.URL = s.gitlab.URL
+	host := strings.TrimPrefix(s.URL, "https://")
+	if cfg.KASOwnHost {
+		s.kas = startTLS(cert, http.HandlerFunc(s.serveKASHost))
+		s.KASURL = s.kas.URL
+		// The chart's externalUrl, and lib/gitlab/kas.rb tunnel_url's
+		// URI.join(external_url, 'k8s-proxy') with wss → https.
+		s.ExternalURL = "wss://" + strings.TrimPrefix(s.KASURL, "https://")
+		s.K8sProxyURL = s.KASURL + "/k8s-proxy"
+	} else {
+		// omnibus-gitlab files/gitlab-cookbooks/gitlab/libraries/gitlab_kas.rb:
+		// external_url wss://<host>/-/kubernetes-agent/ and
+		// external_k8s_proxy_url <external_url>/-/kubernetes-agent/k8s-proxy/.
+		s.KASURL = s.URL
+		s.ExternalURL = "wss://" + host + omnibusKASPath + "/"
+		s.K8sProxyURL = s.URL + omnibusKASPath + "/k8s-proxy/"
+	}
 	return s, nil
+}
+
+// omnibusKASPath is where Omnibus's nginx hands requests to KAS.
+const omnibusKASPath = "/-/kubernetes-agent"
+
+func startTLS(cert tls.Certificate, h http.Handler) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // kubectl's x509 failures are expected in tests
+	srv.StartTLS()
+	return srv
 }
 
 // Start starts a server for a test, writes its CA to a file, and stops it
@@ -166,13 +276,21 @@ func Start(t testing.TB, cfg Config) *Server {
 	return s
 }
 
-// Close stops the server.
-func (s *Server) Close() { s.httpSrv.Close() }
+// Close stops the server, ending requests that still wait for an agent.
+func (s *Server) Close() {
+	if s.kas != nil {
+		s.kas.CloseClientConnections()
+		s.kas.Close()
+	}
+	s.gitlab.CloseClientConnections()
+	s.gitlab.Close()
+}
 
 // Client is an HTTP client that trusts the server's CA.
-func (s *Server) Client() *http.Client { return s.httpSrv.Client() }
+func (s *Server) Client() *http.Client { return s.gitlab.Client() }
 
-// Requests returns what the server saw, oldest first.
+// Requests returns what the server saw from clients, oldest first. KAS's
+// own calls to GitLab are not among them.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -196,13 +314,25 @@ func (s *Server) SawBearer(token string) bool {
 	return false
 }
 
-// Fail makes the next requests whose path starts with prefix answer the
-// given statuses, one each, before normal service resumes.
+// Fail makes the next client requests whose path starts with prefix
+// answer the given statuses, one each, before normal service resumes.
 func (s *Server) Fail(prefix string, statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults[prefix] = append(s.faults[prefix], statuses...)
 }
+
+// FailForKAS makes GitLab answer KAS's next calls to path (e.g.
+// /api/v4/job/allowed_agents) with the given statuses, one each.
+func (s *Server) FailForKAS(path string, statuses ...int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.kasFault[path] = append(s.kasFault[path], statuses...)
+}
+
+// ExpireAuthCache makes KAS forget the authorizations it keeps (as if
+// their TTL had passed), so a changed Config shows at once.
+func (s *Server) ExpireAuthCache() { s.cache.clear() }
 
 // Rotations counts PAT rotations served.
 func (s *Server) Rotations() int {
@@ -211,7 +341,9 @@ func (s *Server) Rotations() int {
 	return s.rotated
 }
 
-// SetConfig replaces what the server knows (e.g. to revoke a token).
+// SetConfig replaces what the server knows (e.g. to revoke a token). KAS
+// keeps earlier authorizations for their TTL, as the real one does; call
+// ExpireAuthCache for the change to reach the k8s-proxy at once.
 func (s *Server) SetConfig(update func(*Config)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -249,40 +381,72 @@ func (r *recorder) Flush() {
 	}
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+// Unwrap lets http.ResponseController reach the connection (hijacking for
+// upgrades through the reverse proxy).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// record wraps a handler: it notes the request and injects faults.
+func (s *Server) record(origin string, w http.ResponseWriter, r *http.Request, serve func(http.ResponseWriter, *http.Request)) {
 	rec := &recorder{ResponseWriter: w}
+	seen := Request{ // before KAS strips the credentials
+		Origin: origin, Method: r.Method, Path: r.URL.Path, Authorization: r.Header.Get("Authorization"),
+		JobToken: r.Header.Get("Job-Token"), PrivateToken: r.Header.Get("Private-Token"), UserAgent: r.Header.Get("User-Agent"),
+	}
 	defer func() {
+		seen.Status = rec.status
 		s.mu.Lock()
-		s.requests = append(s.requests, Request{
-			Method: r.Method, Path: r.URL.Path, Authorization: r.Header.Get("Authorization"),
-			JobToken: r.Header.Get("Job-Token"), PrivateToken: r.Header.Get("Private-Token"),
-			UserAgent: r.Header.Get("User-Agent"), Status: rec.status,
-		})
+		s.requests = append(s.requests, seen)
 		s.mu.Unlock()
 	}()
-	if status := s.takeFault(r.URL.Path); status != 0 {
-		writeJSON(rec, status, map[string]string{"message": fmt.Sprintf("%d injected by testkas", status)})
+	if status := s.takeFault(s.faults, r.URL.Path); status != 0 {
+		writeGitLabJSON(rec, status, object{{"message", fmt.Sprintf("%d injected by testkas", status)}})
 		return
 	}
-	path := r.URL.Path
-	switch {
-	case strings.HasPrefix(path, "/api/v4/"):
-		s.serveGitLab(rec, r)
-	case strings.HasPrefix(path, "/k8s-proxy"):
-		s.serveKAS(rec, r, strings.TrimPrefix(path, "/k8s-proxy"))
-	case strings.HasPrefix(path, "/-/kubernetes-agent/k8s-proxy"):
-		s.serveKAS(rec, r, strings.TrimPrefix(path, "/-/kubernetes-agent/k8s-proxy"))
-	default:
-		http.NotFound(rec, r)
-	}
+	serve(rec, r)
 }
 
-func (s *Server) takeFault(path string) int {
+// serveGitLabHost is GitLab's host: the REST API, and on Omnibus KAS's
+// k8s-proxy under /-/kubernetes-agent/k8s-proxy (nginx strips the prefix,
+// KAS's url_path_prefix is /).
+func (s *Server) serveGitLabHost(w http.ResponseWriter, r *http.Request) {
+	s.record(s.URL, w, r, func(w http.ResponseWriter, r *http.Request) {
+		path := r.URL.Path
+		switch {
+		case strings.HasPrefix(path, "/api/v4/"):
+			s.serveGitLab(w, r)
+		case s.kas == nil && strings.HasPrefix(path, omnibusKASPath+"/k8s-proxy/"):
+			s.serveKAS(w, r, strings.TrimPrefix(path, omnibusKASPath+"/k8s-proxy"))
+		default:
+			gitlabPageNotFound(w)
+		}
+	})
+}
+
+// serveKASHost is KAS's own host (Helm chart): the ingress sends
+// /k8s-proxy/ to the k8s-proxy listener without the prefix.
+func (s *Server) serveKASHost(w http.ResponseWriter, r *http.Request) {
+	s.record(s.KASURL, w, r, func(w http.ResponseWriter, r *http.Request) {
+		if rest, ok := strings.CutPrefix(r.URL.Path, "/k8s-proxy/"); ok {
+			s.serveKAS(w, r, "/"+rest)
+			return
+		}
+		http.NotFound(w, r)
+	})
+}
+
+// gitlabPageNotFound is Rails' answer to a path it has no route for.
+func gitlabPageNotFound(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(http.StatusNotFound)
+	io.WriteString(w, "<!DOCTYPE html>\n<html><head><title>The page you're looking for could not be found (404)</title></head><body><h1>404</h1></body></html>\n")
+}
+
+func (s *Server) takeFault(faults map[string][]int, path string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for prefix, statuses := range s.faults {
+	for prefix, statuses := range faults {
 		if strings.HasPrefix(path, prefix) && len(statuses) > 0 {
-			s.faults[prefix] = statuses[1:]
+			faults[prefix] = statuses[1:]
 			return statuses[0]
 		}
 	}

@@ -92,7 +92,9 @@ type EnvironmentPattern struct {
 	Pos     Pos
 }
 
-// AccessMode is the identity a job acts as in the cluster.
+// AccessMode is the identity a job or user acts as in the cluster: the
+// access_as of ci_access and user_access, and what an identity seen through
+// an agent tells of it.
 type AccessMode string
 
 const (
@@ -103,6 +105,9 @@ const (
 	AccessCIJob AccessMode = "ci_job"
 	// AccessImpersonate: KAS impersonates a fixed identity.
 	AccessImpersonate AccessMode = "impersonate"
+	// AccessUser: user_access only; KAS impersonates `gitlab:user:<username>`
+	// with groups for the user's roles.
+	AccessUser AccessMode = "user"
 )
 
 // AccessAs is an entry's access_as.

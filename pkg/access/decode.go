@@ -243,8 +243,8 @@ func describeValue(v *jv) string {
 	case jArray:
 		return "a list"
 	}
-	if v.plain != "" && v.plain != s[strings.LastIndexByte(s, ' ')+1:] {
-		s += fmt.Sprintf(" (YAML 1.1, which KAS reads, takes the unquoted `%s` as that)", v.plain)
+	if value := s[strings.LastIndexByte(s, ' ')+1:]; v.plain != "" && v.plain != value {
+		s += fmt.Sprintf(" (YAML 1.1, which KAS reads, takes an unquoted `%s` for %s)", v.plain, value)
 	}
 	return s
 }

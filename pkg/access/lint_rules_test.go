@@ -95,10 +95,10 @@ ci_access:
       default_namespace: 0x1F
 `, rejected: true, want: []string{"4:26 error wrong-type", "7:22 error wrong-type", "7:33 error wrong-type", "7:37 error missing-value", "8:32 error wrong-type", "10:26 error wrong-type"},
 			wantText: []string{
-				"`ci_access.projects[0].default_namespace` must be a string, not the boolean false (YAML 1.1, which KAS reads, takes the unquoted `no` as that); if you mean the text, quote it: \"no\"",
-				"`ci_access.projects[1].environments[0]` must be a string, not the boolean true (YAML 1.1, which KAS reads, takes the unquoted `on` as that)",
+				"`ci_access.projects[0].default_namespace` must be a string, not the boolean false (YAML 1.1, which KAS reads, takes an unquoted `no` for false); if you mean the text, quote it: \"no\"",
+				"`ci_access.projects[1].environments[0]` must be a string, not the boolean true (YAML 1.1, which KAS reads, takes an unquoted `on` for true)",
 				"must be true or false, not the string \"true\"",
-				"not the number 31 (YAML 1.1, which KAS reads, takes the unquoted `0x1F` as that)"}},
+				"not the number 31 (YAML 1.1, which KAS reads, takes an unquoted `0x1F` for 31)"}},
 		{name: "too many projects and groups", yaml: manyEntries(501, 502),
 			want:     []string{"503:7 error too-many-entries", "1005:7 error too-many-entries"},
 			wantText: []string{"ci_access.projects has 501 entries, and GitLab reads only the first 500: this one and the 0 after it are ignored", "ci_access.groups has 502 entries"}},

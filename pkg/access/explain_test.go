@@ -163,15 +163,11 @@ func TestExplainPrecedenceDetails(t *testing.T) {
 		t.Errorf("config errors = %v, rejected %v", typo.ConfigErrors, typo.Rejected)
 	}
 	text := textOfExplanation(t, typo)
-	for _, want := range []string{
+	textHasAll(t, text,
 		"config error: config.yaml:3:3: error: unknown key `project`",
 		"result:       REJECTED: KAS rejects this file",
 		"Once the file is fixed, it would deny it: groups[0] example has protected_branches_only: true",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("text lacks %q:\n%s", want, text)
-		}
-	}
+	)
 }
 
 func TestExplainDeeperGroupWins(t *testing.T) {
@@ -366,7 +362,7 @@ func TestExplainRendering(t *testing.T) {
 		Environment: "review/feature-1", EnvironmentTier: "development", JobID: 4242,
 	})
 	text := textOfExplanation(t, ex)
-	for _, want := range []string{
+	textHasAll(t, text,
 		"project:      group1/group1-1/project1\n",
 		"gitlab:       18.4, premium or ultimate (assumed)\n",
 		"environment:  review/feature-1 (slug review-feature-1-1q251u, tier development)\n",
@@ -378,11 +374,7 @@ func TestExplainRendering(t *testing.T) {
 		"  groups:     gitlab:ci_job\n              gitlab:group:23\n",
 		"gitlab:project_env:150:review-feature-1-1q251u\n",
 		"The environment slug review-feature-1-1q251u is derived",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("text lacks %q:\n%s", want, text)
-		}
-	}
+	)
 
 	var b bytes.Buffer
 	if err := ex.WriteJSON(&b); err != nil {
@@ -408,6 +400,16 @@ func containsNote(ex *Explanation, s string) bool {
 		}
 	}
 	return false
+}
+
+// textHasAll fails for each string the text lacks.
+func textHasAll(t *testing.T, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
 }
 
 func textOfExplanation(t *testing.T, ex *Explanation) string {

@@ -24,6 +24,7 @@ test-apiserver-binaries:
 
 test-go:
 	$(GO) test -count=1 -timeout 20m ./...
+	cd test/kasoracle && $(GO) test -count=1 -timeout 10m ./...
 
 # The real-keyring tests run in a private D-Bus session with an unlocked
 # gnome-keyring (the script installs the Debian packages when missing).
@@ -57,6 +58,7 @@ lint:
 	@files=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$files" ]; then echo "gofmt needed:"; echo "$$files"; exit 1; fi
 	$(GO) vet ./...
+	cd test/kasoracle && $(GO) vet ./...
 
 clean:
 	rm -rf bin dist

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every fuzz target of the module for a short time each (FUZZTIME,
-# default 5s); go test runs one fuzz target per invocation.
+# Runs every fuzz target of the repository (the main module and the nested
+# ones) for a short time each (FUZZTIME, default 5s); go test runs one fuzz
+# target per invocation.
 #
 # Go 1.26's fuzz coordinator can fail a target with a bare "context deadline
 # exceeded" when -fuzztime runs out while a worker is busy
@@ -11,9 +12,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${FUZZTIME:-5s}
 
-# fuzz_once runs one target; its output is in $out afterwards.
+# fuzz_once runs one target; its output is in $out afterwards. It runs in
+# the package's directory, so that targets of nested modules (test/kasoracle)
+# run in their own module.
 fuzz_once() {
-  out=$(go test -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" "$1" 2>&1)
+  out=$(cd "$1" && go test -run '^$' -fuzz "^$2\$" -fuzztime "$fuzztime" . 2>&1)
 }
 
 # deadline_race says whether $out is the coordinator's race and nothing else.

@@ -10,23 +10,39 @@ type Pos struct {
 // IsZero reports whether p marks an absent node.
 func (p Pos) IsZero() bool { return p.Line == 0 }
 
-// Config is the part of an agent configuration file that decides CI/CD
-// access. Other top-level keys of the agent configuration (gitops,
-// user_access, observability, …) are accepted and ignored.
+// Config is an agent configuration file as KAS and GitLab read it: the
+// access sections as a model, and every problem found on the way.
 type Config struct {
 	// File is the name the file was read under; diagnostics start with it.
 	File string
 	// CIAccess is nil when the file has no ci_access key.
 	CIAccess *CIAccess
-	// Problems are what Parse found wrong while reading the file: syntax
-	// errors, wrong value types, unknown keys. GitLab ignores unknown keys, so
-	// a Config with problems still describes what GitLab would do, as far as
-	// it could be read.
+	// UserAccess is nil when the file has no user_access key.
+	UserAccess *UserAccess
+	// Problems are what Parse found while reading the file: syntax errors,
+	// and everything that makes KAS reject the file (wrong value types,
+	// unknown keys, broken validation rules), each with its line. The model
+	// holds what could be read.
 	Problems []Diagnostic
+
+	// newer are the fields of GitLab releases after 16.5 that the file
+	// sets; Lint and Explain compare them with the GitLab version.
+	newer []newerField
 }
 
 // HasErrors reports whether reading the file found an error.
 func (c *Config) HasErrors() bool { return countSeverity(c.Problems, SeverityError) > 0 }
+
+// Rejected reports whether KAS rejects the file: it then keeps the
+// previous configuration, and nothing in this one takes effect.
+func (c *Config) Rejected() bool {
+	for _, d := range c.Problems {
+		if d.Rejects {
+			return true
+		}
+	}
+	return false
+}
 
 // CIAccess is the ci_access section.
 type CIAccess struct {
@@ -44,10 +60,10 @@ type CIAccess struct {
 type EntryKind string
 
 const (
-	// KindProject is an entry of ci_access.projects: one project.
+	// KindProject is an entry of projects: one project.
 	KindProject EntryKind = "project"
-	// KindGroup is an entry of ci_access.groups: every project in the group
-	// and its subgroups.
+	// KindGroup is an entry of groups: every project in the group and its
+	// subgroups.
 	KindGroup EntryKind = "group"
 	// KindInstance is ci_access.instance: every project of the instance.
 	KindInstance EntryKind = "instance"
@@ -56,7 +72,8 @@ const (
 	KindImplicit EntryKind = "implicit"
 )
 
-// Entry is one authorization: an item of projects or groups, or instance.
+// Entry is one authorization of ci_access: an item of projects or groups,
+// or instance.
 type Entry struct {
 	Kind EntryKind
 	// Index is the entry's place in its list (0-based); 0 for instance.
@@ -76,13 +93,12 @@ type Entry struct {
 	// AccessAs is nil when the entry has no access_as: the job then acts as
 	// the agent.
 	AccessAs *AccessAs
+	// ResourceManagement is resource_management.enabled: GitLab-managed
+	// Kubernetes resources for the environments of jobs that use the entry.
+	ResourceManagement bool
 
 	// Positions of the keys, zero when the key is absent.
 	IDPos, DefaultNamespacePos, EnvironmentsPos, ProtectedBranchesOnlyPos Pos
-
-	// wrongType names the keys whose value Parse rejected, so that Lint
-	// does not report them a second time (for instance as missing).
-	wrongType map[string]bool
 }
 
 // EnvironmentPattern is one item of environments: an environment name, in
@@ -92,7 +108,9 @@ type EnvironmentPattern struct {
 	Pos     Pos
 }
 
-// AccessMode is the identity a job acts as in the cluster.
+// AccessMode is the identity a job or user acts as in the cluster: the
+// access_as of ci_access and user_access, and what an identity seen through
+// an agent tells of it.
 type AccessMode string
 
 const (
@@ -103,30 +121,21 @@ const (
 	AccessCIJob AccessMode = "ci_job"
 	// AccessImpersonate: KAS impersonates a fixed identity.
 	AccessImpersonate AccessMode = "impersonate"
+	// AccessUser: user_access only; KAS impersonates `gitlab:user:<username>`
+	// with groups for the user's roles.
+	AccessUser AccessMode = "user"
 )
 
-// AccessAs is an entry's access_as.
+// AccessAs is an access_as of ci_access or user_access.
 type AccessAs struct {
 	Pos Pos
-	// Modes lists every mode key written, in file order. GitLab accepts
-	// exactly one; Lint reports none or several.
-	Modes []ModeKey
-	// Impersonate is set when an impersonate key was written.
-	Impersonate *Impersonation
-}
-
-// ModeKey is one mode key of access_as and where it was written.
-type ModeKey struct {
+	// Mode is the identity named, or "" when there is none (KAS then
+	// rejects the file).
 	Mode AccessMode
-	Pos  Pos
-}
-
-// Mode is the single mode written, or "" when there is none or more than one.
-func (a *AccessAs) Mode() AccessMode {
-	if len(a.Modes) != 1 {
-		return ""
-	}
-	return a.Modes[0].Mode
+	// ModePos is where the mode key is written.
+	ModePos Pos
+	// Impersonate is set for the impersonate mode.
+	Impersonate *Impersonation
 }
 
 // Impersonation is access_as.impersonate: a static Kubernetes identity.
@@ -138,8 +147,6 @@ type Impersonation struct {
 	Groups      []string
 	GroupsPos   []Pos
 	Extra       []ExtraField
-
-	wrongType map[string]bool
 }
 
 // ExtraField is one item of impersonate.extra: a Kubernetes user-info extra
@@ -150,10 +157,33 @@ type ExtraField struct {
 	Pos    Pos      `json:"-"`
 }
 
-// entryMode is the mode an entry acts as: agent when access_as is absent.
+// mode is the mode an entry acts as: agent when access_as is absent.
 func (e *Entry) mode() AccessMode {
 	if e.AccessAs == nil {
 		return AccessAgent
 	}
-	return e.AccessAs.Mode()
+	return e.AccessAs.Mode
+}
+
+// UserAccess is the user_access section: which GitLab users may use the
+// agent from outside CI (a personal access token, the Kubernetes
+// dashboard), and as whom.
+type UserAccess struct {
+	Pos Pos
+	// AccessAs is nil when user_access has no access_as.
+	AccessAs *AccessAs
+	Projects []UserEntry
+	Groups   []UserEntry
+	// ProjectsPos and GroupsPos are the positions of the keys, zero when
+	// absent.
+	ProjectsPos, GroupsPos Pos
+}
+
+// UserEntry is an item of user_access.projects or user_access.groups.
+type UserEntry struct {
+	Kind  EntryKind
+	Index int
+	Pos   Pos
+	ID    string
+	IDPos Pos
 }

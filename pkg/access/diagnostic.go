@@ -13,8 +13,9 @@ import (
 type Severity string
 
 const (
-	// SeverityError: GitLab rejects or silently ignores what is written, so
-	// the configuration does not do what it says. `lint` exits 1.
+	// SeverityError: KAS rejects the file (Diagnostic.Rejects), or GitLab
+	// ignores what is written, so the configuration does not do what it
+	// says. `lint` exits 1.
 	SeverityError Severity = "error"
 	// SeverityWarning: the configuration works, but likely not as meant.
 	SeverityWarning Severity = "warning"
@@ -22,26 +23,36 @@ const (
 
 // Codes of diagnostics, stable for scripts that read the JSON form.
 const (
+	// KAS rejects the file.
 	CodeYAMLSyntax          = "yaml-syntax"
+	CodeYAMLValue           = "yaml-value"
+	CodeFileTooBig          = "file-too-big"
 	CodeUnknownKey          = "unknown-key"
-	CodeDuplicateKey        = "duplicate-key"
+	CodeRemovedKey          = "removed-key"
 	CodeWrongType           = "wrong-type"
 	CodeMissingValue        = "missing-value"
-	CodeMissingID           = "missing-id"
-	CodeInvalidPath         = "invalid-path"
-	CodeTooManyEntries      = "too-many-entries"
-	CodeDuplicateEntry      = "duplicate-entry"
-	CodeInvalidEnvironment  = "invalid-environment"
-	CodeEmptyEnvironments   = "empty-environments"
-	CodeLiteralVariable     = "variable-not-expanded"
+	CodeEmptyValue          = "empty-value"
+	CodeInvalidValue        = "invalid-value"
 	CodeConflictingAccessAs = "conflicting-access-as"
 	CodeEmptyAccessAs       = "empty-access-as"
-	CodeMissingUsername     = "impersonate-without-username"
-	CodeInvalidImpersonate  = "invalid-impersonate"
-	CodeInvalidNamespace    = "invalid-namespace"
-	CodeNotOnGitLabCom      = "not-on-gitlab-com"
-	CodeOutsideTopLevel     = "outside-top-level-group"
-	CodeMisplacedKey        = "misplaced-key"
+
+	// KAS accepts the file, but GitLab does not do what it says.
+	CodeInvalidPath        = "invalid-path"
+	CodeTooManyEntries     = "too-many-entries"
+	CodeDuplicateEntry     = "duplicate-entry"
+	CodeInvalidEnvironment = "invalid-environment"
+	CodeInvalidNamespace   = "invalid-namespace"
+	CodeNoUserAccessAs     = "user-access-without-access-as"
+
+	// Warnings.
+	CodeDuplicateKey      = "duplicate-key"
+	CodeSecondDocument    = "second-document"
+	CodeNeedsNewerGitLab  = "needs-newer-gitlab"
+	CodeEmptyEnvironments = "empty-environments"
+	CodeLiteralVariable   = "variable-not-expanded"
+	CodeNotOnGitLabCom    = "not-on-gitlab-com"
+	CodeOutsideTopLevel   = "outside-top-level-group"
+	CodePaidFeature       = "needs-premium"
 )
 
 // Diagnostic is one problem found in a configuration file.
@@ -55,6 +66,9 @@ type Diagnostic struct {
 	// Suggestion is the replacement the message proposes, when there is a
 	// single obvious one (the key to write instead of a misspelt one).
 	Suggestion string `json:"suggestion,omitempty"`
+	// Rejects says KAS rejects the whole file for this: it keeps the
+	// previous configuration, and nothing in this file takes effect.
+	Rejects bool `json:"rejects,omitempty"`
 }
 
 // String formats d like a compiler: `file:line:col: severity: message`.
@@ -117,6 +131,12 @@ func (c *diagnostics) add(sev Severity, code string, at Pos, suggestion, format 
 	})
 }
 
+// addRejection adds an error that makes KAS reject the file.
+func (c *diagnostics) addRejection(code string, at Pos, suggestion, format string, args ...any) {
+	c.add(SeverityError, code, at, suggestion, format, args...)
+	c.list[len(c.list)-1].Rejects = true
+}
+
 func (c *diagnostics) errorf(code string, at Pos, format string, args ...any) {
 	c.add(SeverityError, code, at, "", format, args...)
 }
@@ -133,6 +153,9 @@ type LintResult struct {
 	Warnings    int          `json:"warnings"`
 	// OK is true when there is no error (warnings allowed).
 	OK bool `json:"ok"`
+	// Rejected is true when KAS rejects the file: the agent then keeps its
+	// previous configuration.
+	Rejected bool `json:"rejected"`
 	// Config is the parsed file, for callers that go on to Explain it.
 	Config *Config `json:"-"`
 }
@@ -146,7 +169,10 @@ func (r *LintResult) Summary() string {
 		return r.File + ": ok, no problems found"
 	}
 	verdict := "ok"
-	if r.Errors > 0 {
+	switch {
+	case r.Rejected:
+		verdict = "FAILED, KAS rejects this file and keeps the previous configuration"
+	case r.Errors > 0:
 		verdict = "FAILED"
 	}
 	return fmt.Sprintf("%s: %s, %s, %s", r.File, verdict, plural(r.Errors, "error"), plural(r.Warnings, "warning"))

@@ -9,9 +9,31 @@ import (
 	"strings"
 )
 
-// ExplainOptions describes the CI job to explain. Only Project is required;
-// the IDs only make the impersonated identity exact.
+// ExplainOptions describes the CI job, or with User the GitLab user, to
+// explain. For a job only Project is required; the IDs only make the
+// impersonated identity exact.
 type ExplainOptions struct {
+	// GitLabVersion is the GitLab (and KAS) release; zero is NewestVersion.
+	GitLabVersion Version
+	// Tier is the GitLab tier. On Free, GitLab drops the ci_access entries
+	// that use ci_job or impersonate before it picks the most specific one,
+	// and refuses user_access with access_as user. Unknown is taken as
+	// Premium, with a note where it matters.
+	Tier Tier
+
+	// User switches to user_access: the GitLab username of someone who uses
+	// the agent with a personal access token (or the dashboard).
+	User string
+	// Role is the user's role in every project and group user_access lists
+	// (guest, planner, reporter, developer, maintainer, owner).
+	Role string
+	// Memberships are the user's roles by project or group path; a group's
+	// role also holds for the groups and projects under it.
+	Memberships []Membership
+	// IDs are project and group IDs by path, for the impersonated groups of
+	// user_access.
+	IDs map[string]int64
+
 	// AgentProject is the full path of the project that holds the agent
 	// configuration. GitLab always authorizes that project itself, and
 	// ignores entries outside its top-level group unless instance-level
@@ -63,6 +85,20 @@ const (
 	// DeniedUnprotectedBranch: the applicable entry has
 	// protected_branches_only and the job's branch is not protected.
 	DeniedUnprotectedBranch Denial = "unprotected-branch"
+	// DeniedConfigRejected: KAS rejects the file, so it grants nothing; the
+	// agent keeps its previous configuration.
+	DeniedConfigRejected Denial = "config-rejected"
+	// DeniedNoUserAccess: the file has no user_access.
+	DeniedNoUserAccess Denial = "no-user-access"
+	// DeniedNoAccessAs: user_access has no access_as, which GitLab before
+	// 18.3 refuses.
+	DeniedNoAccessAs Denial = "no-access-as"
+	// DeniedNeedsPremium: user_access acts as the user, a Premium feature,
+	// on GitLab Free.
+	DeniedNeedsPremium Denial = "needs-premium"
+	// DeniedNotMember: the user is not a Developer or higher in any project
+	// or group that user_access lists.
+	DeniedNotMember Denial = "not-a-member"
 )
 
 // Candidate statuses.
@@ -111,8 +147,16 @@ func (c Candidate) at(file string) string {
 // Explanation is what GitLab makes of one CI job and one agent
 // configuration.
 type Explanation struct {
-	File            string   `json:"file"`
-	Project         string   `json:"project"`
+	File          string `json:"file"`
+	GitLabVersion string `json:"gitlabVersion"`
+	Tier          Tier   `json:"tier,omitempty"`
+	// User is set when this explains user_access for a user; the job
+	// fields are then empty.
+	User string `json:"user,omitempty"`
+	// Memberships are the user's roles in user_access's entries.
+	Memberships []UserCandidate `json:"memberships,omitempty"`
+
+	Project         string   `json:"project,omitempty"`
 	AgentProject    string   `json:"agentProject,omitempty"`
 	Groups          []string `json:"groups"`
 	Environment     string   `json:"environment,omitempty"`
@@ -127,6 +171,9 @@ type Explanation struct {
 	Entry *Candidate `json:"entry,omitempty"`
 
 	Allowed bool `json:"allowed"`
+	// Rejected is true when KAS rejects the file: it then grants nothing,
+	// and the agent keeps its previous configuration.
+	Rejected bool `json:"rejected"`
 	// Denial is empty when Allowed.
 	Denial Denial `json:"denial,omitempty"`
 	// Reason says in one sentence why the job gets the agent or not.
@@ -145,7 +192,13 @@ type Explanation struct {
 // Validate checks the options without a configuration, for a command's
 // Validate step; Explain checks them too.
 func (o *ExplainOptions) Validate() error {
+	if o.User != "" {
+		return o.validateUser()
+	}
 	var errs []error
+	if o.Role != "" || len(o.Memberships) > 0 || len(o.IDs) > 0 {
+		errs = append(errs, errors.New("a role, membership or ID by path was given without a user: pass the user's GitLab username too (they explain user_access)"))
+	}
 	if o.Project == "" {
 		errs = append(errs, errors.New("no project given: pass the full path of the job's project, as in group/project"))
 	} else if msg := checkFullPath(o.Project, KindProject); msg != "" {
@@ -217,20 +270,88 @@ func Explain(cfg *Config, opts ExplainOptions) (*Explanation, error) {
 	if cfg == nil {
 		cfg = &Config{}
 	}
+	var ex *Explanation
+	var err error
+	if opts.User != "" {
+		ex = explainUser(cfg, opts)
+	} else if ex, err = explainJob(cfg, opts); err != nil {
+		return nil, err
+	}
+	ex.versionNotes(cfg, opts)
+	if cfg.Rejected() {
+		ex.reject()
+	}
+	return ex, nil
+}
+
+// newExplanation starts an explanation with what every kind shares.
+func newExplanation(cfg *Config, opts ExplainOptions) *Explanation {
+	ex := &Explanation{
+		File:          cfg.File,
+		GitLabVersion: opts.GitLabVersion.orNewest().String(),
+		Tier:          opts.Tier,
+		AgentProject:  opts.AgentProject,
+		Candidates:    []Candidate{},
+	}
+	for _, d := range cfg.Problems {
+		if d.Severity == SeverityError {
+			ex.ConfigErrors = append(ex.ConfigErrors, d)
+		}
+	}
+	return ex
+}
+
+// versionNotes says which fields of the file the GitLab release does not
+// know.
+func (ex *Explanation) versionNotes(cfg *Config, opts ExplainOptions) {
+	version := opts.GitLabVersion.orNewest()
+	for _, nf := range cfg.newer {
+		if version.Less(nf.field.since) {
+			ex.note("GitLab %s does not know `%s` (added in %s): its KAS rejects the whole file, or GitLab ignores the setting; run `kubectl gitlab access lint --gitlab-version %s`.", version, nf.where, sinceText(nf.field), version)
+		}
+	}
+}
+
+func sinceText(f *field) string {
+	if f.sinceUnsure {
+		return "a release after 16.5"
+	}
+	return f.since.String()
+}
+
+// reject turns the verdict into the file's rejection, keeping what the
+// file would do as a note.
+func (ex *Explanation) reject() {
+	wouldBe := "deny it: " + ex.Reason
+	if ex.Allowed {
+		wouldBe = "let it in: " + ex.Reason
+	}
+	n := 0
+	for _, d := range ex.ConfigErrors {
+		if d.Rejects {
+			n++
+		}
+	}
+	ex.Rejected, ex.Allowed, ex.Denial, ex.Identity, ex.DefaultNamespace = true, false, DeniedConfigRejected, nil, ""
+	ex.Reason = fmt.Sprintf("KAS rejects this file (%s; run `kubectl gitlab access lint`), so GitLab keeps the agent's previous configuration: this file grants nothing until it is fixed", plural(n, "error"))
+	notes := []string{"Once the file is fixed, it would " + wouldBe + "."}
+	for _, n := range ex.Notes {
+		if n != missingContextNote { // what happens now depends on the previous configuration
+			notes = append(notes, n)
+		}
+	}
+	ex.Notes = notes
+}
+
+// explainJob explains ci_access for a CI job.
+func explainJob(cfg *Config, opts ExplainOptions) (*Explanation, error) {
 	groups := opts.jobGroups()
 	if len(opts.GroupIDs) > 0 && len(opts.GroupIDs) != len(groups) {
 		return nil, fmt.Errorf("%d group IDs for %d groups (%s): give one ID per group, outermost first", len(opts.GroupIDs), len(groups), strings.Join(groups, ", "))
 	}
-	ex := &Explanation{
-		File:            cfg.File,
-		Project:         opts.Project,
-		AgentProject:    opts.AgentProject,
-		Groups:          groups,
-		Environment:     opts.Environment,
-		EnvironmentTier: opts.EnvironmentTier,
-		ProtectedBranch: opts.ProtectedBranch,
-		Candidates:      []Candidate{},
-	}
+	ex := newExplanation(cfg, opts)
+	ex.Project, ex.Groups, ex.Environment = opts.Project, groups, opts.Environment
+	ex.EnvironmentTier, ex.ProtectedBranch = opts.EnvironmentTier, opts.ProtectedBranch
 	if ex.Groups == nil {
 		ex.Groups = []string{}
 	}
@@ -243,12 +364,7 @@ func Explain(cfg *Config, opts ExplainOptions) (*Explanation, error) {
 			}
 		}
 	}
-	for _, d := range cfg.Problems {
-		if d.Severity == SeverityError {
-			ex.ConfigErrors = append(ex.ConfigErrors, d)
-		}
-	}
-	if len(ex.ConfigErrors) > 0 {
+	if len(ex.ConfigErrors) > 0 && !cfg.Rejected() {
 		ex.note("The configuration has %s (run `kubectl gitlab access lint`); this explains what GitLab makes of the parts it can read.", plural(len(ex.ConfigErrors), "error"))
 	}
 
@@ -261,6 +377,7 @@ func Explain(cfg *Config, opts ExplainOptions) (*Explanation, error) {
 		ex.note("ci_access.instance is set, so instance-level authorization is assumed to be enabled (self-managed only); without it GitLab ignores `instance` and every entry outside the agent project's top-level group.")
 	}
 	ex.Candidates = candidates(ci, opts, groups, instanceOn)
+	ex.noteTier(opts)
 	ex.decide(opts)
 	if ex.Allowed && ex.Identity == nil {
 		ex.identify(opts, groups)
@@ -303,6 +420,8 @@ func candidates(ci *CIAccess, opts ExplainOptions, groups []string, instanceOn b
 				c.Status, c.Why = StatusIgnored, why+"; but the path is listed again later, and GitLab keeps only the last entry"
 			case outside(e.ID):
 				c.Status, c.Why = StatusIgnored, fmt.Sprintf("%s; but it is outside %s, the top-level group of the agent project, and instance-level authorization is off", why, topLevel(opts.AgentProject))
+			case !opts.Tier.paid() && needsPremium(e):
+				c.Status, c.Why = StatusIgnored, fmt.Sprintf("%s; but its access_as %s needs Premium, and GitLab Free drops the entry before it picks the most specific one", why, e.mode())
 			}
 			out = append(out, c)
 		}
@@ -318,7 +437,11 @@ func candidates(ci *CIAccess, opts ExplainOptions, groups []string, instanceOn b
 		add(ci.Groups, g, fmt.Sprintf("group %s of the job's project (depth %d)", g, depth(g)))
 	}
 	if ci.Instance != nil {
-		out = append(out, Candidate{Kind: KindInstance, Line: ci.Instance.Pos.Line, Column: ci.Instance.Pos.Column, Why: "every project of the instance", entry: ci.Instance})
+		c := Candidate{Kind: KindInstance, Line: ci.Instance.Pos.Line, Column: ci.Instance.Pos.Column, Why: "every project of the instance", entry: ci.Instance}
+		if !opts.Tier.paid() && needsPremium(ci.Instance) {
+			c.Status, c.Why = StatusIgnored, c.Why+fmt.Sprintf("; but its access_as %s needs Premium, and GitLab Free drops the entry", ci.Instance.mode())
+		}
+		out = append(out, c)
 	}
 	applied := false
 	for i := range out {
@@ -334,6 +457,28 @@ func candidates(ci *CIAccess, opts ExplainOptions, groups []string, instanceOn b
 		out[i].Why += "; superseded by the more specific entry"
 	}
 	return out
+}
+
+// needsPremium reports whether GitLab Free drops the entry: Rails keeps only
+// entries whose access_as is absent, empty or agent unless the project has
+// the cluster_agents_ci_impersonation feature (Premium)
+// (Clusters::Agents::Authorizations::CiAccess::ConfigScopes,
+// with_available_ci_access_fields, and its EE override).
+func needsPremium(e *Entry) bool {
+	m := e.mode()
+	return m == AccessCIJob || m == AccessImpersonate
+}
+
+// noteTier says, when the tier is unknown, what Free would change.
+func (ex *Explanation) noteTier(opts ExplainOptions) {
+	if opts.Tier != TierUnknown {
+		return
+	}
+	for _, c := range ex.Candidates {
+		if c.Status == StatusApplies && needsPremium(c.entry) {
+			ex.note("%s acts as %s, a Premium feature; this assumes Premium or Ultimate. On GitLab Free the entry is dropped before the most specific one is picked (pass --tier free to see what applies then).", c.Label(), c.entry.mode())
+		}
+	}
 }
 
 // decide applies the entry's restrictions to the job.
@@ -429,8 +574,12 @@ func admits(e *Entry, opts ExplainOptions) bool {
 	return false
 }
 
+const missingContextNote = "GitLab leaves this agent out of the job's KUBECONFIG, so `kubectl config use-context <agent project>:<agent name>` fails with `no context exists`, and KAS answers 403 to a token for it."
+
 func (ex *Explanation) noteMissingContext() {
-	ex.note("GitLab leaves this agent out of the job's KUBECONFIG, so `kubectl config use-context <agent project>:<agent name>` fails with `no context exists`, and KAS answers 403 to a token for it.")
+	if ex.User == "" {
+		ex.Notes = append(ex.Notes, missingContextNote)
+	}
 }
 
 // identify works out who the job is in the cluster.
@@ -454,7 +603,7 @@ func (ex *Explanation) identify(opts ExplainOptions, groups []string) {
 	case AccessImpersonate:
 		id = staticIdentity(e.AccessAs.Impersonate)
 	default:
-		id = Identity{Description: "undetermined: access_as of " + ex.Entry.Label() + " does not name exactly one identity, and GitLab cannot use it (run lint)"}
+		id = Identity{Description: "undetermined: access_as of " + ex.Entry.Label() + " names no identity, and KAS rejects the file (run lint)"}
 	}
 	ex.Identity = &id
 }
@@ -480,27 +629,51 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 			}
 		}
 	}
-	field("project", ex.Project)
-	if len(ex.Groups) > 0 {
-		field("groups", strings.Join(ex.Groups, ", "))
-	}
-	switch {
-	case ex.Environment == "":
-		field("environment", "(none)")
-	default:
-		env := ex.Environment + " (slug " + ex.EnvironmentSlug
-		if ex.EnvironmentTier != "" {
-			env += ", tier " + ex.EnvironmentTier
+	if ex.User != "" {
+		field("user", ex.User)
+	} else {
+		field("project", ex.Project)
+		if len(ex.Groups) > 0 {
+			field("groups", strings.Join(ex.Groups, ", "))
 		}
-		field("environment", env+")")
+		switch {
+		case ex.Environment == "":
+			field("environment", "(none)")
+		default:
+			env := ex.Environment + " (slug " + ex.EnvironmentSlug
+			if ex.EnvironmentTier != "" {
+				env += ", tier " + ex.EnvironmentTier
+			}
+			field("environment", env+")")
+		}
+		branch := "unprotected"
+		if ex.ProtectedBranch {
+			branch = "protected"
+		}
+		field("branch", branch)
 	}
-	branch := "unprotected"
-	if ex.ProtectedBranch {
-		branch = "protected"
+	tier := string(ex.Tier)
+	if tier == "" {
+		tier = "premium or ultimate (assumed)"
 	}
-	field("branch", branch)
+	field("gitlab", ex.GitLabVersion+", "+tier)
 	b.WriteByte('\n')
-	if ex.Entry != nil {
+	if ex.User != "" {
+		if len(ex.Memberships) == 0 {
+			field("entries", "none")
+		}
+		for i, c := range ex.Memberships {
+			state := "not authorized"
+			if c.Authorized {
+				state = "authorized"
+			}
+			name := ""
+			if i == 0 {
+				name = "entries"
+			}
+			fmt.Fprintf(&b, "%-13s %s at %s:%d:%d: %s (%s)\n", nameOrBlank(name), c.Label(), ex.File, c.Line, c.Column, state, c.Why)
+		}
+	} else if ex.Entry != nil {
 		field("entry", ex.Entry.Label()+" at "+ex.Entry.at(ex.File))
 	} else {
 		field("entry", "none")
@@ -510,12 +683,15 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 			field(c.Status, c.Label()+" at "+c.at(ex.File)+": "+c.Why)
 		}
 	}
-	if ex.Allowed {
+	switch {
+	case ex.Allowed:
 		field("result", "ALLOWED: "+ex.Reason)
-	} else {
+	case ex.Rejected:
+		field("result", "REJECTED: "+ex.Reason)
+	default:
 		field("result", "DENIED: "+ex.Reason)
 	}
-	if ex.Allowed {
+	if ex.Allowed && ex.User == "" {
 		ns := ex.DefaultNamespace
 		if ns == "" {
 			ns = "(none set: the context has no namespace, so kubectl uses `default`)"
@@ -548,6 +724,13 @@ func (ex *Explanation) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func nameOrBlank(name string) string {
+	if name == "" {
+		return ""
+	}
+	return name + ":"
 }
 
 func orDash(s string) string {

@@ -55,7 +55,7 @@ func verdictOf(ex *Explanation) verdict {
 }
 
 func TestExplainPageExamples(t *testing.T) {
-	fixedPrecedence := strings.Replace(string(readDocsExample(t, "most-specific-wins-project-typo.yaml")), "  project:\n", "  projects:\n", 1)
+	fixedPrecedence := strings.Replace(string(readCorpus(t, "gitlabhq/ci_cd_workflow/most-specific-wins-project-typo.yaml")), "  project:\n", "  projects:\n", 1)
 	tests := []struct {
 		name string
 		file string // a docs example, or
@@ -77,11 +77,10 @@ func TestExplainPageExamples(t *testing.T) {
 		{name: "other projects of the group on a protected branch", yaml: fixedPrecedence,
 			opts: ExplainOptions{Project: "example/other", Environment: "dev", ProtectedBranch: true},
 			want: verdict{"groups[0]", "", AccessAgent}},
-		// With the page's typo, GitLab ignores `project:`, so the group entry
-		// applies and the unprotected branch is refused.
-		{name: "the page's typo: the group entry applies", file: "most-specific-wins-project-typo.yaml",
+		// With the page's typo, KAS rejects the file: it grants nothing.
+		{name: "the page's typo: KAS rejects the file", file: "most-specific-wins-project-typo.yaml",
 			opts: ExplainOptions{Project: "example/my-project", Environment: "dev"},
-			want: verdict{"groups[0]", DeniedUnprotectedBranch, ""}},
+			want: verdict{"groups[0]", DeniedConfigRejected, ""}, wantReason: "KAS rejects this file (1 error; run `kubectl gitlab access lint`), so GitLab keeps the agent's previous configuration"},
 
 		{name: "review/* matches review/feature-1", file: "restrict-environments.yaml",
 			opts: ExplainOptions{Project: "path/to/project-2", Environment: "review/feature-1"},
@@ -133,7 +132,7 @@ func TestExplainPageExamples(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			data := []byte(tt.yaml)
 			if tt.file != "" {
-				data = readDocsExample(t, tt.file)
+				data = readCorpus(t, "gitlabhq/ci_cd_workflow/"+tt.file)
 			}
 			ex := explain(t, Parse("config.yaml", data), tt.opts)
 			if got := verdictOf(ex); got != tt.want {
@@ -147,7 +146,7 @@ func TestExplainPageExamples(t *testing.T) {
 }
 
 func TestExplainPrecedenceDetails(t *testing.T) {
-	fixed := strings.Replace(string(readDocsExample(t, "most-specific-wins-project-typo.yaml")), "  project:\n", "  projects:\n", 1)
+	fixed := strings.Replace(string(readCorpus(t, "gitlabhq/ci_cd_workflow/most-specific-wins-project-typo.yaml")), "  project:\n", "  projects:\n", 1)
 	ex := explain(t, parseOK(t, "config.yaml", fixed), ExplainOptions{Project: "example/my-project", Environment: "dev"})
 	if len(ex.Candidates) != 2 || ex.Candidates[0].Status != StatusApplies || ex.Candidates[1].Status != StatusSuperseded {
 		t.Fatalf("candidates = %+v", ex.Candidates)
@@ -156,15 +155,19 @@ func TestExplainPrecedenceDetails(t *testing.T) {
 		t.Errorf("superseded = %+v", c)
 	}
 
-	// With the typo the explanation says the configuration has errors.
-	typo := explain(t, Parse("config.yaml", readDocsExample(t, "most-specific-wins-project-typo.yaml")),
+	// With the typo the verdict is the rejection, and what the file would
+	// do once fixed is a note.
+	typo := explain(t, Parse("config.yaml", readCorpus(t, "gitlabhq/ci_cd_workflow/most-specific-wins-project-typo.yaml")),
 		ExplainOptions{Project: "example/my-project", Environment: "dev"})
-	if len(typo.ConfigErrors) != 1 || typo.ConfigErrors[0].Line != 3 {
-		t.Errorf("config errors = %v", typo.ConfigErrors)
+	if len(typo.ConfigErrors) != 1 || typo.ConfigErrors[0].Line != 3 || !typo.Rejected || typo.Allowed || typo.Identity != nil {
+		t.Errorf("config errors = %v, rejected %v", typo.ConfigErrors, typo.Rejected)
 	}
-	if text := textOfExplanation(t, typo); !strings.Contains(text, "config error: config.yaml:3:3: error: unknown key `project`") {
-		t.Errorf("text lacks the config error:\n%s", text)
-	}
+	text := textOfExplanation(t, typo)
+	textHasAll(t, text,
+		"config error: config.yaml:3:3: error: unknown key `project`",
+		"result:       REJECTED: KAS rejects this file",
+		"Once the file is fixed, it would deny it: groups[0] example has protected_branches_only: true",
+	)
 }
 
 func TestExplainDeeperGroupWins(t *testing.T) {
@@ -325,7 +328,7 @@ ci_access:
 }
 
 func TestExplainAgentIdentitySaysSo(t *testing.T) {
-	ex := explain(t, Parse("c.yaml", readDocsExample(t, "authorize-projects.yaml")), ExplainOptions{Project: "path/to/project"})
+	ex := explain(t, Parse("c.yaml", readCorpus(t, "gitlabhq/ci_cd_workflow/authorize-projects.yaml")), ExplainOptions{Project: "path/to/project"})
 	if ex.Identity.AccessAs != AccessAgent || !strings.Contains(ex.Identity.Description, "the agent's own service account") {
 		t.Errorf("identity = %+v", ex.Identity)
 	}
@@ -359,8 +362,9 @@ func TestExplainRendering(t *testing.T) {
 		Environment: "review/feature-1", EnvironmentTier: "development", JobID: 4242,
 	})
 	text := textOfExplanation(t, ex)
-	for _, want := range []string{
+	textHasAll(t, text,
 		"project:      group1/group1-1/project1\n",
+		"gitlab:       18.4, premium or ultimate (assumed)\n",
 		"environment:  review/feature-1 (slug review-feature-1-1q251u, tier development)\n",
 		"entry:        projects[0] group1/group1-1/project1 at config.yaml:3:7\n",
 		"superseded:   groups[0] group1 at config.yaml:7:7: group group1 of the job's project (depth 1); superseded by the more specific entry\n",
@@ -370,11 +374,7 @@ func TestExplainRendering(t *testing.T) {
 		"  groups:     gitlab:ci_job\n              gitlab:group:23\n",
 		"gitlab:project_env:150:review-feature-1-1q251u\n",
 		"The environment slug review-feature-1-1q251u is derived",
-	} {
-		if !strings.Contains(text, want) {
-			t.Errorf("text lacks %q:\n%s", want, text)
-		}
-	}
+	)
 
 	var b bytes.Buffer
 	if err := ex.WriteJSON(&b); err != nil {
@@ -400,6 +400,16 @@ func containsNote(ex *Explanation, s string) bool {
 		}
 	}
 	return false
+}
+
+// textHasAll fails for each string the text lacks.
+func textHasAll(t *testing.T, text string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
 }
 
 func textOfExplanation(t *testing.T, ex *Explanation) string {

@@ -12,10 +12,12 @@ import (
 )
 
 // FuzzParse: whatever the bytes, Parse returns; every problem has a line in
-// the file; input that yaml.v3 refuses is an error; and Lint, Explain and the
-// renderers cope with whatever Parse read.
+// the file; input that yaml.v3 refuses is an error that rejects the file,
+// and so is every error Parse finds; and Lint, Explain (for jobs and users)
+// and the renderers cope with whatever Parse read. (test/kasoracle holds
+// the verdicts to KAS's own.)
 func FuzzParse(f *testing.F) {
-	examples, _ := filepath.Glob(filepath.Join(docsDir, "*"))
+	examples, _ := filepath.Glob(filepath.Join(corpusDir, "*", "*", "*.yaml"))
 	for _, name := range examples {
 		if data, err := os.ReadFile(name); err == nil {
 			f.Add(data)
@@ -36,6 +38,13 @@ func FuzzParse(f *testing.F) {
 		"ci_access:\n  groups:\n    - id: a\n      access_as: {agent: {}, ci_job: {}, impersonate: {extra: [{key: k, val: [v, 1]}]}}\n",
 		"%YAML 1.1\n---\nci_access: {}\n...\n---\n- x\n",
 		"\ufeffci_access: {}\n",
+		"! 12\n",
+		"&0\n!\n",
+		"\r\r!",
+		"<<:",
+		"{}:",
+		"user_access: {access_as: {user: {}}, projects: [{id: a/b}], groups: [{id: a}]}\n",
+		"container_scanning: {cadence: x, resource_requirements: {limits: {cpu: -.inf}, limits: {}}}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -53,6 +62,11 @@ func FuzzParse(f *testing.F) {
 
 		if yamlRefuses(data) && !hasCode(cfg.Problems, CodeYAMLSyntax) {
 			t.Fatalf("yaml.v3 refuses the input, but Parse reports no syntax error: %v", cfg.Problems)
+		}
+		for _, d := range cfg.Problems {
+			if d.Severity == SeverityError && !d.Rejects {
+				t.Fatalf("Parse found an error that does not reject the file: %v", d)
+			}
 		}
 
 		res := LintConfig(cfg, LintOptions{AgentProject: "fuzz/agents", GitLabCom: true})
@@ -99,6 +113,16 @@ func FuzzParse(f *testing.F) {
 			if err := ex.WriteJSON(io.Discard); err != nil {
 				t.Fatal(err)
 			}
+		}
+		ex, err := Explain(cfg, ExplainOptions{User: "fuzz", Role: "developer", AgentProject: "fuzz/agents", Tier: TierFree})
+		if err != nil {
+			t.Fatalf("explain a user: %v", err)
+		}
+		if ex.Allowed == (ex.Denial != "") || ex.Rejected != cfg.Rejected() {
+			t.Fatalf("allowed %v with denial %q, rejected %v", ex.Allowed, ex.Denial, ex.Rejected)
+		}
+		if err := ex.WriteText(io.Discard); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -11,8 +11,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// BindingOptions describes the RBAC binding to write for the groups KAS
-// impersonates with `access_as: {ci_job: {}}`. The zero value gives the
+// BindingOptions describes the RBAC binding to write for the identities KAS
+// impersonates: CI jobs with `access_as: {ci_job: {}}`, and GitLab users
+// with user_access's `access_as: {user: {}}`. The zero value gives the
 // GitLab documentation's example: ClusterRoleBinding `ci-job-view` binding
 // ClusterRole `view` to group `gitlab:ci_job`, i.e. every CI job.
 type BindingOptions struct {
@@ -39,6 +40,13 @@ type BindingOptions struct {
 	// does) or slug.
 	Environment     string
 	EnvironmentTier string
+	// Role switches ProjectID and GroupID to user_access's groups: the
+	// members with this role or a higher one,
+	// `gitlab:project_role:<id>:<role>` and `gitlab:group_role:<id>:<role>`.
+	Role string
+	// Users are GitLab usernames, bound as the users KAS impersonates for
+	// user_access: `gitlab:user:<username>`.
+	Users []string
 }
 
 // RBAC API identifiers.
@@ -50,11 +58,11 @@ const (
 // Binding is a rbac.authorization.k8s.io/v1 RoleBinding or
 // ClusterRoleBinding, with the fields in the order of GitLab's example.
 type Binding struct {
-	APIVersion string         `json:"apiVersion" yaml:"apiVersion"`
-	Kind       string         `json:"kind" yaml:"kind"`
-	Metadata   BindingMeta    `json:"metadata" yaml:"metadata"`
-	RoleRef    RoleRef        `json:"roleRef" yaml:"roleRef"`
-	Subjects   []GroupSubject `json:"subjects" yaml:"subjects"`
+	APIVersion string      `json:"apiVersion" yaml:"apiVersion"`
+	Kind       string      `json:"kind" yaml:"kind"`
+	Metadata   BindingMeta `json:"metadata" yaml:"metadata"`
+	RoleRef    RoleRef     `json:"roleRef" yaml:"roleRef"`
+	Subjects   []Subject   `json:"subjects" yaml:"subjects"`
 	// Notes explain derived values, such as an environment slug; they are
 	// not part of the object.
 	Notes []string `json:"-" yaml:"-"`
@@ -73,9 +81,10 @@ type RoleRef struct {
 	APIGroup string `json:"apiGroup" yaml:"apiGroup"`
 }
 
-// GroupSubject is a Group subject. Like GitLab's example it leaves apiGroup
-// out; the API server defaults it to rbac.authorization.k8s.io for groups.
-type GroupSubject struct {
+// Subject is a Group or User subject. Like GitLab's example it leaves
+// apiGroup out; the API server defaults it to rbac.authorization.k8s.io for
+// groups and users.
+type Subject struct {
 	Name string `json:"name" yaml:"name"`
 	Kind string `json:"kind" yaml:"kind"`
 }
@@ -96,7 +105,7 @@ func NewBinding(opts BindingOptions) (*Binding, error) {
 			errs = append(errs, fmt.Errorf("namespace %q is not a namespace name: it %s", opts.Namespace, msg))
 		}
 	}
-	subjects, notes, err := bindingGroups(opts)
+	subjects, notes, err := bindingSubjects(opts)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -104,7 +113,7 @@ func NewBinding(opts BindingOptions) (*Binding, error) {
 	if name == "" {
 		parts := make([]string, 0, len(subjects)+1)
 		for _, s := range subjects {
-			parts = append(parts, strings.TrimPrefix(s, "gitlab:"))
+			parts = append(parts, strings.TrimPrefix(s.Name, "gitlab:"))
 		}
 		name = dnsName(append(parts, role)...)
 	} else if msg := checkDNSSubdomain(name); msg != "" {
@@ -124,10 +133,29 @@ func NewBinding(opts BindingOptions) (*Binding, error) {
 		b.Kind = "RoleBinding"
 		b.Metadata.Namespace = opts.Namespace
 	}
-	for _, g := range subjects {
-		b.Subjects = append(b.Subjects, GroupSubject{Name: g, Kind: "Group"})
-	}
+	b.Subjects = subjects
 	return b, nil
+}
+
+// bindingSubjects lists the users, then the groups.
+func bindingSubjects(opts BindingOptions) ([]Subject, []string, error) {
+	var subjects []Subject
+	var errs []error
+	for i, u := range opts.Users {
+		if u == "" || strings.ContainsAny(u, " /:@") {
+			errs = append(errs, fmt.Errorf("user %d (%q) is not a GitLab username (no spaces, `/`, `:` or `@`)", i, u))
+			continue
+		}
+		subjects = append(subjects, Subject{Name: "gitlab:user:" + u, Kind: "User"})
+	}
+	groups, notes, err := bindingGroups(opts)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, g := range groups {
+		subjects = append(subjects, Subject{Name: g, Kind: "Group"})
+	}
+	return subjects, notes, errors.Join(errs...)
 }
 
 // bindingGroups lists the group subjects: the explicit ones, then the one
@@ -166,7 +194,20 @@ func bindingGroups(opts BindingOptions) (groups, notes []string, err error) {
 			notes = append(notes, fmt.Sprintf("KAS names the environment by its slug: %s, derived from %s with GitLab's rule (an environment created by an older GitLab may have another slug; check it on the Environments page).", slug, opts.Environment))
 		}
 	}
+	if opts.Role != "" {
+		if _, ok := roleLevel(opts.Role); !ok {
+			errs = append(errs, fmt.Errorf("role %q is not one of %s", opts.Role, roleNames()))
+		}
+		if opts.ProjectID <= 0 && opts.GroupID <= 0 {
+			errs = append(errs, errors.New("a role narrows the members of a project or group: give the project ID or the group ID too (gitlab:project_role:<id>:<role>)"))
+		}
+		if opts.Environment != "" || opts.EnvironmentTier != "" {
+			errs = append(errs, errors.New("a role is for user_access, and environments for CI jobs: give one or the other"))
+		}
+		notes = append(notes, fmt.Sprintf("KAS gives a user every role up to their own, so %s covers the members with that role or a higher one.", opts.Role))
+	}
 	switch {
+	case opts.Role != "":
 	case opts.Environment != "" && opts.ProjectID <= 0:
 		errs = append(errs, errors.New("an environment narrows a project's group: give the project ID too (gitlab:project_env:<project id>:<environment slug>)"))
 	case opts.Environment != "" && opts.EnvironmentTier != "":
@@ -180,6 +221,8 @@ func bindingGroups(opts BindingOptions) (groups, notes []string, err error) {
 	if opts.ProjectID > 0 {
 		id := strconv.FormatInt(opts.ProjectID, 10)
 		switch {
+		case opts.Role != "":
+			addGroup("gitlab:project_role:" + id + ":" + opts.Role)
 		case opts.Environment != "":
 			addGroup("gitlab:project_env:" + id + ":" + slug)
 		case opts.EnvironmentTier != "":
@@ -190,13 +233,15 @@ func bindingGroups(opts BindingOptions) (groups, notes []string, err error) {
 	}
 	if opts.GroupID > 0 {
 		id := strconv.FormatInt(opts.GroupID, 10)
-		if opts.EnvironmentTier != "" {
+		if opts.Role != "" {
+			addGroup("gitlab:group_role:" + id + ":" + opts.Role)
+		} else if opts.EnvironmentTier != "" {
 			addGroup("gitlab:group_env_tier:" + id + ":" + opts.EnvironmentTier)
 		} else {
 			addGroup("gitlab:group:" + id)
 		}
 	}
-	if len(groups) == 0 {
+	if len(groups) == 0 && len(opts.Users) == 0 {
 		addGroup("gitlab:ci_job")
 	}
 	return groups, notes, nil

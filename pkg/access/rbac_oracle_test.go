@@ -52,6 +52,15 @@ func TestBindingOracleClientGo(t *testing.T) {
 				TypeMeta: typeMeta("ClusterRoleBinding"), ObjectMeta: metav1.ObjectMeta{Name: "group-23-group-25-system-aggregate-to-view"},
 				RoleRef:  roleRef("system:aggregate-to-view"),
 				Subjects: []rbacv1.Subject{{Kind: "Group", Name: "gitlab:group:23"}, {Kind: "Group", Name: "gitlab:group:25"}}}},
+		// user_access: the user_access page's example, a user, a group role.
+		{name: "maintainers of project 123 (the user_access page)", opts: BindingOptions{Name: "my-cluster-role-binding", ProjectID: 123, Role: "maintainer"},
+			want: &rbacv1.ClusterRoleBinding{
+				TypeMeta: typeMeta("ClusterRoleBinding"), ObjectMeta: metav1.ObjectMeta{Name: "my-cluster-role-binding"},
+				RoleRef: roleRef("view"), Subjects: []rbacv1.Subject{{Kind: "Group", Name: "gitlab:project_role:123:maintainer"}}}},
+		{name: "one user and a group's developers", opts: BindingOptions{Users: []string{"alice"}, GroupID: 2, Role: "developer", ClusterRole: "edit", Namespace: "shop"},
+			want: &rbacv1.RoleBinding{
+				TypeMeta: typeMeta("RoleBinding"), ObjectMeta: metav1.ObjectMeta{Name: "user-alice-group-role-2-developer-edit", Namespace: "shop"},
+				RoleRef: roleRef("edit"), Subjects: []rbacv1.Subject{{Kind: "User", Name: "gitlab:user:alice"}, {Kind: "Group", Name: "gitlab:group_role:2:developer"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -63,9 +72,13 @@ func TestBindingOracleClientGo(t *testing.T) {
 		})
 	}
 	// The page's own YAML decodes to the same object as ours.
-	page := strictRBACDecode(t, readDocsExample(t, "rbac-ci-job-view.yaml"))
+	page := strictRBACDecode(t, readTestdata(t, "rbac/ci-job-view.yaml"))
 	if !apiequality.Semantic.DeepEqual(page, tests[0].want) {
 		t.Errorf("page example decodes to %#v", page)
+	}
+	userPage := strictRBACDecode(t, readTestdata(t, "rbac/user-access-project-role.yaml"))
+	if !apiequality.Semantic.DeepEqual(userPage, tests[3].want) {
+		t.Errorf("the user_access page's example decodes to %#v", userPage)
 	}
 	// Strictness check of the oracle itself: an unknown field is refused.
 	scheme := runtime.NewScheme()

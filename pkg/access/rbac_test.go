@@ -64,7 +64,7 @@ func bindingYAML(t *testing.T, opts BindingOptions) []byte {
 }
 
 func TestBindingDefaultIsThePageExample(t *testing.T) {
-	page := readDocsExample(t, "rbac-ci-job-view.yaml")
+	page := readTestdata(t, "rbac/ci-job-view.yaml")
 	got := bindingYAML(t, BindingOptions{})
 	if !bytes.Equal(got, page) {
 		t.Errorf("default binding differs from the page's example\n got:\n%s\nwant:\n%s", got, page)
@@ -195,11 +195,30 @@ func TestBindingOptionErrors(t *testing.T) {
 		{BindingOptions{ProjectID: 1, EnvironmentTier: "prod"}, "not one of GitLab's tiers"},
 		{BindingOptions{Groups: []string{" "}}, "group 0 is empty"},
 		{BindingOptions{ProjectID: -1}, "positive"},
+		{BindingOptions{Role: "developer"}, "give the project ID or the group ID too (gitlab:project_role:<id>:<role>)"},
+		{BindingOptions{ProjectID: 1, Role: "boss"}, `role "boss" is not one of`},
+		{BindingOptions{ProjectID: 1, Role: "developer", Environment: "prod"}, "a role is for user_access, and environments for CI jobs"},
+		{BindingOptions{Users: []string{"a b"}}, "is not a GitLab username"},
 	} {
 		_, err := NewBinding(tt.opts)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: error %v, want %q", tt.opts, err, tt.want)
 		}
+	}
+}
+
+// Roles bind the members with that role or a higher one: KAS gives every
+// role up to the user's own.
+func TestBindingRoleNote(t *testing.T) {
+	b, err := NewBinding(BindingOptions{ProjectID: 150, Role: "developer"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Notes) != 1 || !strings.Contains(b.Notes[0], "so developer covers the members with that role or a higher one") {
+		t.Errorf("notes = %q", b.Notes)
+	}
+	if b.Subjects[0] != (Subject{Name: "gitlab:project_role:150:developer", Kind: "Group"}) || b.Metadata.Name != "project-role-150-developer-view" {
+		t.Errorf("binding = %+v", b)
 	}
 }
 

@@ -14,11 +14,13 @@ import (
 func newAccessCommand(d *Deps) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "access",
-		Short: "Check an agent's ci_access config offline: lint it, explain who gets in, generate RBAC",
+		Short: "Check an agent's config.yaml offline as KAS reads it: lint it, explain who gets in, generate RBAC",
 		Long: `Who may use an agent, and as whom, is decided by the agent's
-.gitlab/agents/<name>/config.yaml (ci_access) and by RBAC on the impersonated
-identity. Mistakes show up only as a 403 in someone's pipeline; these commands
-find them before you push.`,
+.gitlab/agents/<name>/config.yaml (ci_access for CI jobs, user_access for
+people) and by RBAC on the impersonated identity. KAS reads the whole file
+strictly: one mistake anywhere and it rejects the file, and the agent keeps
+its previous configuration. Mistakes show up only as a 403 in someone's
+pipeline; these commands find them before you push.`,
 	}
 	c.AddCommand(newAccessLintCommand(d), newAccessExplainCommand(d), newAccessRBACCommand(d))
 	return c
@@ -35,21 +37,51 @@ func readConfigFile(path string) ([]byte, error) {
 	return data, nil
 }
 
+// versionAndTier reads --gitlab-version and --tier.
+func versionAndTier(version, tier string) (access.Version, access.Tier, error) {
+	var v access.Version
+	if version != "" {
+		var err error
+		if v, err = access.ParseVersion(version); err != nil {
+			return v, "", badInput("pass the GitLab release, as in --gitlab-version 17.3", "%w", err)
+		}
+	}
+	t, err := access.ParseTier(tier)
+	if err != nil {
+		return v, "", badInput("pass --tier free, premium or ultimate", "%w", err)
+	}
+	return v, t, nil
+}
+
+func addVersionAndTierFlags(c *cobra.Command, version, tier *string) {
+	c.Flags().StringVar(version, "gitlab-version", "", "the GitLab (and KAS) release to check against, as in 17.3 (default: the newest this plugin knows, "+access.NewestVersion.String()+")")
+	c.Flags().StringVar(tier, "tier", "", "the GitLab tier: free, premium or ultimate (Free drops ci_job and impersonate entries, and refuses user_access as the user)")
+}
+
 func newAccessLintCommand(d *Deps) *cobra.Command {
 	var opts access.LintOptions
-	var output string
+	var output, version, tier string
 	c := &cobra.Command{
 		Use:   "lint FILE...",
 		Short: "Report mistakes in agent config files, like a compiler (file:line:col: error|warning: message)",
+		Long: `Check agent config files as KAS and GitLab read them: every section, strictly,
+with YAML 1.1's scalars (an unquoted no is false), and the validation rules
+of KAS's schema. An error marked "KAS rejects the whole file" means the agent
+keeps its previous configuration, its ci_access and user_access included.
+Exit code 1 when a file has an error, 2 on bad usage.`,
 		Example: `  kubectl gitlab access lint .gitlab/agents/prod/config.yaml
   kubectl gitlab access lint --agent-project group/agents --gitlab-com .gitlab/agents/*/config.yaml
-  kubectl gitlab access lint -o json .gitlab/agents/prod/config.yaml`,
+  kubectl gitlab access lint --gitlab-version 17.2 --tier free -o json .gitlab/agents/prod/config.yaml`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: runE(func(files []string) error {
+			var err error
+			if opts.GitLabVersion, opts.Tier, err = versionAndTier(version, tier); err != nil {
+				return err
+			}
 			if err := opts.Validate(); err != nil {
 				return badInput("see kubectl gitlab access lint --help", "%w", err)
 			}
-			bad := false
+			bad, rejected := false, false
 			for _, f := range files {
 				data, err := readConfigFile(f)
 				if err != nil {
@@ -64,9 +96,12 @@ func newAccessLintCommand(d *Deps) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				bad = bad || r.HasErrors()
+				bad, rejected = bad || r.HasErrors(), rejected || r.Rejected
 			}
-			if bad {
+			switch {
+			case rejected:
+				return failed("", "the agent config has errors: KAS rejects the file, and the agent keeps its previous configuration")
+			case bad:
 				return failed("", "the agent config has errors; GitLab would not authorize what it means to")
 			}
 			return nil
@@ -75,23 +110,57 @@ func newAccessLintCommand(d *Deps) *cobra.Command {
 	c.Flags().StringVar(&opts.AgentProject, "agent-project", "", "full path of the project holding the agent config, to check entries against its top-level group")
 	c.Flags().BoolVar(&opts.GitLabCom, "gitlab-com", false, "check for GitLab.com (no protected_branches_only, no instance-level authorization)")
 	c.Flags().BoolVar(&opts.InstanceLevelAuthorization, "instance-level-authorization", false, "an administrator enabled instance-level authorization (self-managed)")
+	addVersionAndTierFlags(c, &version, &tier)
 	addOutputFlag(c, &output, "json")
 	return c
 }
 
 func newAccessExplainCommand(d *Deps) *cobra.Command {
 	var opts access.ExplainOptions
-	var output string
+	var output, version, tier string
+	var members, ids []string
 	c := &cobra.Command{
-		Use:   "explain FILE --agent-project PATH --project PATH",
-		Short: "Tell whether a job gets in, through which ci_access entry, in which namespace and as whom",
+		Use:   "explain FILE (--project PATH | --user NAME --role ROLE)",
+		Short: "Tell whether a CI job or a user gets in, through which entry, and as whom",
+		Long: `Explain what GitLab makes of an agent's config.yaml for one CI job (ci_access:
+--project and the job's environment and branch) or for one GitLab user
+(user_access: --user with --role or --member): which entry applies (the most
+specific one; on GitLab Free without the entries that need Premium), whether
+they get in, and the exact identity KAS impersonates.
+
+Exit codes, as kubectl auth can-i: 0 the job or user gets in; 1 they are
+denied; 2 bad usage or input, including a file that KAS rejects (it then
+grants nothing, and the agent keeps its previous configuration).`,
 		Example: `  kubectl gitlab access explain .gitlab/agents/prod/config.yaml \
     --agent-project group/agents --project group/app --environment review/feature-1
   # with IDs, the exact impersonated user and groups
   kubectl gitlab access explain config.yaml --agent-project group1/agents --project group1/group1-1/project1 \
-    --project-id 150 --group-id 23 --group-id 25 --environment prod --environment-tier production --job-id 1074499489`,
+    --project-id 150 --group-id 23 --group-id 25 --environment prod --environment-tier production --job-id 1074499489
+  # a user of user_access, and the groups KAS gives them
+  kubectl gitlab access explain config.yaml --user alice --member group-2=maintainer --id group-2/project-2=2 --id group-2=2`,
 		Args: cobra.ExactArgs(1),
 		RunE: runE(func(args []string) error {
+			var err error
+			if opts.GitLabVersion, opts.Tier, err = versionAndTier(version, tier); err != nil {
+				return err
+			}
+			for _, m := range members {
+				ms, err := access.ParseMembership(m)
+				if err != nil {
+					return badInput("see kubectl gitlab access explain --help", "%w", err)
+				}
+				opts.Memberships = append(opts.Memberships, ms)
+			}
+			for _, s := range ids {
+				path, id, err := access.ParsePathID(s)
+				if err != nil {
+					return badInput("see kubectl gitlab access explain --help", "%w", err)
+				}
+				if opts.IDs == nil {
+					opts.IDs = map[string]int64{}
+				}
+				opts.IDs[path] = id
+			}
 			data, err := readConfigFile(args[0])
 			if err != nil {
 				return err
@@ -101,9 +170,19 @@ func newAccessExplainCommand(d *Deps) *cobra.Command {
 				return badInput("see kubectl gitlab access explain --help", "%w", err)
 			}
 			if output == "json" {
-				return ex.WriteJSON(d.IO.Out)
+				err = ex.WriteJSON(d.IO.Out)
+			} else {
+				err = ex.WriteText(d.IO.Out)
 			}
-			return ex.WriteText(d.IO.Out)
+			switch {
+			case err != nil:
+				return err
+			case ex.Rejected:
+				return badInput("fix what kubectl gitlab access lint "+args[0]+" reports", "KAS rejects %s, so it grants nothing", args[0])
+			case !ex.Allowed:
+				return failed("", "denied: %s", ex.Reason)
+			}
+			return nil
 		}),
 	}
 	f := c.Flags()
@@ -123,6 +202,11 @@ func newAccessExplainCommand(d *Deps) *cobra.Command {
 	f.Int64Var(&opts.AgentID, "agent-id", 0, "the agent's ID")
 	f.Int64Var(&opts.AgentProjectID, "agent-project-id", 0, "the agent project's ID")
 	f.StringVar(&opts.Username, "username", "", "the GitLab user the job runs as")
+	f.StringVar(&opts.User, "user", "", "explain user_access for this GitLab username instead of a CI job")
+	f.StringVar(&opts.Role, "role", "", "the user's role in every project and group user_access lists (guest, planner, reporter, developer, maintainer, owner)")
+	f.StringArrayVar(&members, "member", nil, "the user's role in a project or group, PATH=ROLE; a group's role holds below it (repeatable)")
+	f.StringArrayVar(&ids, "id", nil, "the ID of a project or group of user_access, PATH=ID, for the exact groups (repeatable)")
+	addVersionAndTierFlags(c, &version, &tier)
 	addOutputFlag(c, &output, "json")
 	return c
 }
@@ -132,12 +216,19 @@ func newAccessRBACCommand(d *Deps) *cobra.Command {
 	var output string
 	c := &cobra.Command{
 		Use:   "rbac",
-		Short: "Print a RoleBinding or ClusterRoleBinding for the groups KAS impersonates",
-		Long: `Print RBAC for CI jobs that an agent impersonates (access_as: {ci_job: {}}).
+		Short: "Print a RoleBinding or ClusterRoleBinding for the identities KAS impersonates",
+		Long: `Print RBAC for the identities an agent impersonates: CI jobs (access_as:
+{ci_job: {}}: gitlab:ci_job, gitlab:project:<id>, …) and GitLab users of
+user_access (access_as: {user: {}}: gitlab:user:<username>,
+gitlab:project_role:<id>:<role>, gitlab:group_role:<id>:<role>).
 Without flags: the GitLab page's ci-job-view example, every CI job may view.`,
 		Example: `  kubectl gitlab access rbac | kubectl apply -f -
   # jobs of project 150 in environment production may edit namespace shop
-  kubectl gitlab access rbac --for-project-id 150 --environment production --clusterrole edit --namespace shop`,
+  kubectl gitlab access rbac --for-project-id 150 --environment production --clusterrole edit --namespace shop
+  # maintainers (and owners) of project 123 may view (the user_access page's example)
+  kubectl gitlab access rbac --for-project-id 123 --role maintainer
+  # one user may edit namespace shop
+  kubectl gitlab access rbac --user alice --clusterrole edit --namespace shop`,
 		Args: cobra.NoArgs,
 		RunE: runE(func([]string) error {
 			b, err := access.NewBinding(opts)
@@ -162,6 +253,8 @@ Without flags: the GitLab page's ci-job-view example, every CI job may view.`,
 	f.Int64Var(&opts.GroupID, "for-group-id", 0, "bind the jobs of the projects in this group (gitlab:group:<id>)")
 	f.StringVar(&opts.Environment, "environment", "", "narrow to jobs in this environment")
 	f.StringVar(&opts.EnvironmentTier, "environment-tier", "", "narrow to jobs in environments of this tier")
+	f.StringVar(&opts.Role, "role", "", "user_access: bind the members of --for-project-id or --for-group-id with this role or a higher one (gitlab:project_role:<id>:<role>)")
+	f.StringArrayVar(&opts.Users, "user", nil, "user_access: bind this GitLab user (gitlab:user:<username>) (repeatable)")
 	output = "yaml"
 	addOutputFlag(c, &output, "yaml", "json")
 	return c

@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/access"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
 
@@ -519,14 +520,14 @@ func TestSecretsAreRedacted(t *testing.T) {
 func TestDescribeAccess(t *testing.T) {
 	cases := []struct {
 		user UserInfo
-		mode AccessMode
+		mode access.AccessMode
 		says string
 	}{
-		{UserInfo{Username: "gitlab:ci_job:4242", Groups: []string{"gitlab:ci_job"}}, AccessCIJob, "CI job 4242"},
-		{UserInfo{Username: "system:serviceaccount:gitlab-agent:agentk"}, AccessAgent, "gitlab-agent/agentk"},
-		{UserInfo{Username: "gitlab:user:alice", Groups: []string{"gitlab:user"}}, AccessUser, "GitLab user alice"},
-		{UserInfo{Username: "deployer"}, AccessImpersonate, "static identity"},
-		{UserInfo{Username: "system:serviceaccount:apps:deployer", Extra: map[string][]string{"agent.gitlab.com/id": {"1"}}}, AccessImpersonate, "static"},
+		{UserInfo{Username: "gitlab:ci_job:4242", Groups: []string{"gitlab:ci_job"}}, access.AccessCIJob, "CI job 4242"},
+		{UserInfo{Username: "system:serviceaccount:gitlab-agent:agentk"}, access.AccessAgent, "gitlab-agent/agentk"},
+		{UserInfo{Username: "gitlab:user:alice", Groups: []string{"gitlab:user"}}, access.AccessUser, "GitLab user alice"},
+		{UserInfo{Username: "deployer"}, access.AccessImpersonate, "static identity"},
+		{UserInfo{Username: "system:serviceaccount:apps:deployer", Extra: map[string][]string{"agent.gitlab.com/id": {"1"}}}, access.AccessImpersonate, "static"},
 	}
 	for _, c := range cases {
 		if got := DescribeAccess(c.user); got.Mode != c.mode || !strings.Contains(got.Description, c.says) {

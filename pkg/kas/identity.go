@@ -2,27 +2,14 @@ package kas
 
 import (
 	"strings"
-)
 
-// AccessMode is the agent's access_as, as far as the identity tells it.
-type AccessMode string
-
-const (
-	// AccessAgent is access_as: {agent: {}}, the default: the agent's own
-	// service account, not impersonated.
-	AccessAgent AccessMode = "agent"
-	// AccessCIJob is access_as: {ci_job: {}}: gitlab:ci_job:<job id>.
-	AccessCIJob AccessMode = "ci_job"
-	// AccessUser is user_access with access_as: {user: {}}: a GitLab user.
-	AccessUser AccessMode = "user"
-	// AccessImpersonate is access_as: {impersonate: {...}}: a static
-	// identity from the agent's config.
-	AccessImpersonate AccessMode = "impersonate"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/access"
 )
 
 // AccessAs says which access_as an identity seen through an agent means.
+// pkg/access owns the modes.
 type AccessAs struct {
-	Mode AccessMode `json:"mode" yaml:"mode"`
+	Mode access.AccessMode `json:"mode" yaml:"mode"`
 	// Config is the access_as entry of the agent's config that gives it.
 	Config string `json:"config" yaml:"config"`
 	// Description says what it means, in words.
@@ -39,17 +26,17 @@ func DescribeAccess(u UserInfo) AccessAs {
 	switch {
 	case strings.HasPrefix(u.Username, "gitlab:ci_job:"):
 		job := strings.TrimPrefix(u.Username, "gitlab:ci_job:")
-		return AccessAs{AccessCIJob, "access_as: {ci_job: {}}", "KAS impersonates CI job " + job +
+		return AccessAs{access.AccessCIJob, "access_as: {ci_job: {}}", "KAS impersonates CI job " + job +
 			": RBAC on this user and these groups decides what it may do (kubectl gitlab access rbac writes bindings)."}
 	case strings.HasPrefix(u.Username, "gitlab:user:"):
-		return AccessAs{AccessUser, "user_access with access_as: {user: {}}", "KAS impersonates GitLab user " +
+		return AccessAs{access.AccessUser, "user_access with access_as: {user: {}}", "KAS impersonates GitLab user " +
 			strings.TrimPrefix(u.Username, "gitlab:user:") + ": RBAC on this user and these groups decides what they may do."}
 	case strings.HasPrefix(u.Username, "system:serviceaccount:") && !hasAgentExtra(u):
 		sa := strings.TrimPrefix(u.Username, "system:serviceaccount:")
-		return AccessAs{AccessAgent, "access_as: {agent: {}}, the default", "No impersonation: requests run as the agent's own service account " +
+		return AccessAs{access.AccessAgent, "access_as: {agent: {}}, the default", "No impersonation: requests run as the agent's own service account " +
 			strings.Replace(sa, ":", "/", 1) + " with all its rights (unless the agent's config impersonates this service account statically)."}
 	}
-	return AccessAs{AccessImpersonate, "access_as: {impersonate: {username: " + u.Username + ", ...}}",
+	return AccessAs{access.AccessImpersonate, "access_as: {impersonate: {username: " + u.Username + ", ...}}",
 		"A static identity from the agent's config: every job through this agent acts as it."}
 }
 

@@ -107,10 +107,11 @@ func rewriteAgents(t *testing.T, path string) {
 }
 
 // TestReadmeAccessExamples runs the README's access commands on the GitLab
-// page's example with the projects typo.
+// page's example with the projects typo: lint finds it (exit 1), explain
+// says KAS rejects the file (exit 2).
 func TestReadmeAccessExamples(t *testing.T) {
 	e := newEnv(t)
-	typo, err := os.ReadFile(filepath.Join(moduleRoot(), "testdata", "access", "gitlab-docs", "most-specific-wins-project-typo.yaml"))
+	typo, err := os.ReadFile(filepath.Join(moduleRoot(), "testdata", "access", "corpus", "gitlabhq", "ci_cd_workflow", "most-specific-wins-project-typo.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,13 +132,19 @@ func TestReadmeAccessExamples(t *testing.T) {
 			case strings.HasPrefix(line, "# "):
 				expect = strings.TrimSuffix(strings.TrimPrefix(line, "# "), " …")
 				r := e.run("/bin/sh", "-c", command)
-				if strings.Contains(command, " lint ") {
+				switch {
+				case strings.Contains(command, " lint "):
 					r.fails(t) // the example has an error to find
-					if !strings.Contains(r.stdout, expect) {
-						t.Errorf("%s: output lacks %q:\n%s", command, expect, r)
+				case strings.Contains(expect, "REJECTED"):
+					if r.code != 2 {
+						t.Errorf("%s: exit %d, want 2 for a file KAS rejects:\n%s", command, r.code, r)
 					}
-				} else {
+				default:
 					r.ok(t)
+					expect = ""
+				}
+				if !strings.Contains(r.stdout, expect) {
+					t.Errorf("%s: output lacks %q:\n%s", command, expect, r)
 				}
 				ran++
 				command = ""

@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testprocess"
 )
 
 const (
@@ -34,15 +34,7 @@ const (
 	// buildRecipe is part of the cache key: change it whenever the way the
 	// binaries are built changes, so that old builds are not reused.
 	buildRecipe = "v1 CGO_ENABLED=0 -ldflags=-s -w -X version"
-
-	// CacheEnv names the environment variable that overrides where built
-	// binaries are kept (default: the user cache dir).
-	CacheEnv = "KUBECTL_GITLAB_E2E_CACHE"
 )
-
-// buildMu serializes builds within one test binary; buildLock (a file lock)
-// does the same across the test binaries that `go test ./...` runs at once.
-var buildMu sync.Mutex
 
 // Binaries returns the paths of kube-apiserver and etcd built from the
 // versions pinned in test/e2e/tools. They are built once into a cache
@@ -59,9 +51,6 @@ func Binaries(t testing.TB) (apiserver, etcd string) {
 
 func ensureBinaries(t testing.TB) (string, error) {
 	t.Helper()
-	buildMu.Lock()
-	defer buildMu.Unlock()
-
 	tools, err := findToolsModule()
 	if err != nil {
 		return "", err
@@ -70,52 +59,18 @@ func ensureBinaries(t testing.TB) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	root, err := cacheRoot()
-	if err != nil {
-		return "", err
-	}
-	dir := filepath.Join(root, key)
-	if binariesPresent(dir) {
-		return dir, nil
-	}
-
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return "", err
-	}
-	unlock, err := buildLock(filepath.Join(root, key+".lock"))
-	if err != nil {
-		return "", fmt.Errorf("locking the binary cache: %w", err)
-	}
-	defer unlock()
-	// Another process may have finished the build while we waited.
-	if binariesPresent(dir) {
-		return dir, nil
-	}
-
-	t.Logf("testapiserver: building kube-apiserver and etcd into %s (a cold build takes minutes)", dir)
-	began := time.Now()
-	if err := build(tools, root, dir); err != nil {
-		return "", err
-	}
-	t.Logf("testapiserver: built kube-apiserver and etcd in %v", time.Since(began).Round(time.Second))
-	return dir, nil
+	return testprocess.Cached(t, "kube-apiserver and etcd", key, []string{apiserverBinary, etcdBinary},
+		func(dir string) error { return build(tools, dir) })
 }
 
-// build compiles both binaries into a fresh directory beside dir and renames
-// it into place, so that dir either does not exist or is complete.
-func build(tools, root, dir string) error {
+// build compiles both binaries into dir.
+func build(tools, dir string) error {
 	version, err := kubernetesVersion(filepath.Join(tools, "go.mod"))
 	if err != nil {
 		return err
 	}
-	tmp, err := os.MkdirTemp(root, filepath.Base(dir)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-
 	cmd := exec.Command("go", "build",
-		"-o", tmp+string(filepath.Separator),
+		"-o", dir+string(filepath.Separator),
 		"-ldflags", versionLDFlags(version),
 		apiserverPackage, etcdPackage)
 	cmd.Dir = tools
@@ -125,18 +80,7 @@ func build(tools, root, dir string) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("building %s and %s in %s: %v\n%s", apiserverPackage, etcdPackage, tools, err, out)
 	}
-	if err := os.Rename(filepath.Join(tmp, etcdBuiltName), filepath.Join(tmp, etcdBinary)); err != nil {
-		return err
-	}
-	// MkdirTemp made it private; the cache may be shared, e.g. by CI users.
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	// A directory left incomplete by hand would make the rename fail.
-	if err := os.RemoveAll(dir); err != nil {
-		return err
-	}
-	return os.Rename(tmp, dir)
+	return os.Rename(filepath.Join(dir, etcdBuiltName), filepath.Join(dir, etcdBinary))
 }
 
 // versionLDFlags stamps the version that `go build` would otherwise leave as
@@ -173,15 +117,6 @@ func kubernetesVersion(goMod string) (string, error) {
 	return "", fmt.Errorf("%s does not require k8s.io/kubernetes", goMod)
 }
 
-func binariesPresent(dir string) bool {
-	for _, name := range []string{apiserverBinary, etcdBinary} {
-		if info, err := os.Stat(filepath.Join(dir, name)); err != nil || !info.Mode().IsRegular() {
-			return false
-		}
-	}
-	return true
-}
-
 func cacheKey(tools string) (string, error) {
 	h := sha256.New()
 	h.Write([]byte(buildRecipe))
@@ -193,17 +128,6 @@ func cacheKey(tools string) (string, error) {
 		h.Write(data)
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16], nil
-}
-
-func cacheRoot() (string, error) {
-	if dir := os.Getenv(CacheEnv); dir != "" {
-		return filepath.Abs(dir)
-	}
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("no cache directory (set %s): %w", CacheEnv, err)
-	}
-	return filepath.Join(dir, "kubectl-gitlab-e2e"), nil
 }
 
 // findToolsModule locates test/e2e/tools: first from this source file's

@@ -16,23 +16,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testpki"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testprocess"
 )
 
 const (
 	// readyTimeout bounds the start of etcd and kube-apiserver together.
 	readyTimeout = 60 * time.Second
-	// stopGrace is how long a process may take to exit after SIGTERM.
-	stopGrace = 10 * time.Second
 	// startAttempts covers the race between picking a free port and the
 	// process binding it.
 	startAttempts = 3
@@ -52,7 +51,7 @@ type Server struct {
 	// CAFile is a file holding CAPEM, for --certificate-authority and the like.
 	CAFile string
 
-	clientCA *authority
+	clientCA *testpki.Authority
 	admin    *http.Client // an AdminGroup identity, for readiness and access reviews
 }
 
@@ -86,7 +85,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	if err != nil {
 		t.Fatalf("testapiserver: %v", err)
 	}
-	s := &Server{CAPEM: pki.servingCA.certPEM, CAFile: pki.servingCAFile, clientCA: pki.clientCA}
+	s := &Server{CAPEM: pki.servingCA.CertPEM, CAFile: pki.servingCAFile, clientCA: pki.clientCA}
 	s.admin = s.Client(adminUser, AdminGroup)
 
 	began := time.Now()
@@ -123,7 +122,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 // kube-apiserver authenticates the holder as user in groups. Use AdminGroup
 // for an identity that may do anything, impersonation included.
 func (s *Server) ClientCert(user string, groups ...string) (certPEM, keyPEM []byte) {
-	certPEM, keyPEM, err := s.clientCA.issue(
+	certPEM, keyPEM, err := s.clientCA.Issue(
 		pkix.Name{CommonName: user, Organization: groups},
 		x509.ExtKeyUsageClientAuth, nil, nil)
 	if err != nil {
@@ -193,11 +192,11 @@ func (s *Server) Kubeconfig(t testing.TB, user string, groups ...string) string 
 }
 
 type pki struct {
-	servingCA       *authority
+	servingCA       *testpki.Authority
 	servingCAFile   string
 	servingCertFile string
 	servingKeyFile  string
-	clientCA        *authority
+	clientCA        *testpki.Authority
 	clientCAFile    string
 	// serviceAccountKeyFile signs and verifies service-account tokens; the
 	// apiserver refuses to start without one.
@@ -205,21 +204,19 @@ type pki struct {
 }
 
 func writePKI(dir string) (*pki, error) {
-	servingCA, err := newAuthority("testapiserver serving CA")
+	servingCA, err := testpki.NewAuthority("testapiserver serving CA")
 	if err != nil {
 		return nil, err
 	}
-	servingCert, servingKey, err := servingCA.issue(
-		pkix.Name{CommonName: "kube-apiserver"}, x509.ExtKeyUsageServerAuth,
-		[]net.IP{net.IPv4(127, 0, 0, 1)}, []string{"localhost"})
+	servingCert, servingKey, err := servingCA.IssueLoopbackServer("kube-apiserver")
 	if err != nil {
 		return nil, err
 	}
-	clientCA, err := newAuthority("testapiserver client CA")
+	clientCA, err := testpki.NewAuthority("testapiserver client CA")
 	if err != nil {
 		return nil, err
 	}
-	serviceAccountKey, err := newECPrivateKeyPEM()
+	serviceAccountKey, err := testpki.NewECPrivateKeyPEM()
 	if err != nil {
 		return nil, err
 	}
@@ -236,10 +233,10 @@ func writePKI(dir string) (*pki, error) {
 		return nil, err
 	}
 	for path, data := range map[string][]byte{
-		p.servingCAFile:         servingCA.certPEM,
+		p.servingCAFile:         servingCA.CertPEM,
 		p.servingCertFile:       servingCert,
 		p.servingKeyFile:        servingKey,
-		p.clientCAFile:          clientCA.certPEM,
+		p.clientCAFile:          clientCA.CertPEM,
 		p.serviceAccountKeyFile: serviceAccountKey,
 	} {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
@@ -261,12 +258,12 @@ type launch struct {
 	extraArgs    []string
 
 	url       string
-	etcd      *process
-	apiserver *process
+	etcd      *testprocess.Process
+	apiserver *testprocess.Process
 }
 
 func (l *launch) start(t testing.TB, adminClient *http.Client, deadline time.Time) error {
-	ports, err := freePorts(3)
+	ports, err := testprocess.FreePorts(3)
 	if err != nil {
 		return err
 	}
@@ -274,7 +271,7 @@ func (l *launch) start(t testing.TB, adminClient *http.Client, deadline time.Tim
 	etcdPeerURL := "http://127.0.0.1:" + strconv.Itoa(ports[1])
 	l.url = "https://127.0.0.1:" + strconv.Itoa(ports[2])
 
-	l.etcd, err = startProcess(t, "etcd", l.etcdBin, l.logPath("etcd"),
+	l.etcd, err = testprocess.Start(t, "etcd", l.logPath("etcd"), exec.Command(l.etcdBin,
 		"--name=testapiserver",
 		"--data-dir="+filepath.Join(l.dir, fmt.Sprintf("etcd-data-%d", l.attempt)),
 		"--listen-client-urls="+etcdClientURL,
@@ -286,7 +283,7 @@ func (l *launch) start(t testing.TB, adminClient *http.Client, deadline time.Tim
 		"--unsafe-no-fsync",
 		// Its info lines would crowd out what matters in the log tails.
 		"--log-level=warn",
-	)
+	))
 	if err != nil {
 		return err
 	}
@@ -315,7 +312,7 @@ func (l *launch) start(t testing.TB, adminClient *http.Client, deadline time.Tim
 		"--enable-priority-and-fairness=false",
 		"--profiling=false",
 	}, l.extraArgs...)
-	l.apiserver, err = startProcess(t, "kube-apiserver", l.apiserverBin, l.logPath("kube-apiserver"), args...)
+	l.apiserver, err = testprocess.Start(t, "kube-apiserver", l.logPath("kube-apiserver"), exec.Command(l.apiserverBin, args...))
 	if err != nil {
 		return err
 	}
@@ -329,13 +326,13 @@ func (l *launch) waitReady(client *http.Client, deadline time.Time) error {
 	defer tick.Stop()
 	var lastProblem string
 	for {
-		for _, p := range []*process{l.etcd, l.apiserver} {
+		for _, p := range []*testprocess.Process{l.etcd, l.apiserver} {
 			select {
-			case <-p.exited:
-				if strings.Contains(p.logTail(50), "address already in use") {
-					return fmt.Errorf("%s: %w", p.name, errPortTaken)
+			case <-p.Exited():
+				if strings.Contains(p.LogTail(50), "address already in use") {
+					return fmt.Errorf("%s: %w", p.Name, errPortTaken)
 				}
-				return fmt.Errorf("%s exited during start-up: %v", p.name, p.waitErr)
+				return fmt.Errorf("%s exited during start-up: %v", p.Name, p.Err())
 			default:
 			}
 		}
@@ -378,98 +375,19 @@ func (l *launch) logPath(name string) string {
 
 func (l *launch) stop() {
 	// kube-apiserver first, so that it does not log etcd going away.
-	for _, p := range []*process{l.apiserver, l.etcd} {
+	for _, p := range []*testprocess.Process{l.apiserver, l.etcd} {
 		if p != nil {
-			p.stop()
+			p.Stop()
 		}
 	}
 }
 
 func (l *launch) logTails() string {
 	var b strings.Builder
-	for _, p := range []*process{l.etcd, l.apiserver} {
+	for _, p := range []*testprocess.Process{l.etcd, l.apiserver} {
 		if p != nil {
-			fmt.Fprintf(&b, "--- last lines of %s (%s) ---\n%s\n", p.name, p.logPath, p.logTail(40))
+			fmt.Fprintf(&b, "--- last lines of %s (%s) ---\n%s\n", p.Name, p.LogPath, p.LogTail(40))
 		}
 	}
 	return b.String()
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		// Closed only after all are picked, so that the n ports differ.
-		defer l.Close()
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
-}
-
-// process is a child process whose output goes to a log file.
-type process struct {
-	name    string
-	logPath string
-	cmd     *exec.Cmd
-	exited  chan struct{} // closed once the process has been waited for
-	waitErr error         // set before exited is closed
-}
-
-// startProcess starts bin and registers a cleanup on t that stops it.
-func startProcess(t testing.TB, name, bin, logPath string, args ...string) (*process, error) {
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	// The child holds its own descriptor: ours is not needed after Start.
-	defer logFile.Close()
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	killWithParent(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting %s: %w", name, err)
-	}
-	p := &process{name: name, logPath: logPath, cmd: cmd, exited: make(chan struct{})}
-	go func() {
-		p.waitErr = cmd.Wait()
-		close(p.exited)
-	}()
-	t.Cleanup(p.stop)
-	return p, nil
-}
-
-// stop asks the process to exit, kills it after stopGrace and waits for it.
-// Calling it again, or after the process exited, is harmless.
-func (p *process) stop() {
-	select {
-	case <-p.exited:
-		return
-	default:
-	}
-	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		p.cmd.Process.Kill() // no SIGTERM on this platform
-	}
-	select {
-	case <-p.exited:
-	case <-time.After(stopGrace):
-		p.cmd.Process.Kill()
-		<-p.exited
-	}
-}
-
-func (p *process) logTail(lines int) string {
-	data, err := os.ReadFile(p.logPath)
-	if err != nil {
-		return err.Error()
-	}
-	all := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	if len(all) > lines {
-		all = all[len(all)-lines:]
-	}
-	return strings.Join(all, "\n")
 }

@@ -1,6 +1,6 @@
 //go:build unix
 
-package testapiserver
+package testprocess
 
 import (
 	"errors"
@@ -8,9 +8,11 @@ import (
 	"syscall"
 )
 
-// buildLock blocks until it holds an exclusive lock on path. The kernel drops
-// the lock if the holder dies, so a killed build never wedges later runs.
-func buildLock(path string) (unlock func(), err error) {
+// Lock blocks until it holds an exclusive lock on path, e.g. around a build
+// into the cache that several test binaries may want at once. The kernel
+// drops the lock if the holder dies, so a killed build never wedges later
+// runs.
+func Lock(path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, err

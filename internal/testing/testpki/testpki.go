@@ -1,4 +1,7 @@
-package testapiserver
+// Package testpki makes throw-away certificate authorities and the
+// certificates that tests need: serving certificates for loopback servers and
+// client certificates for any identity.
+package testpki
 
 import (
 	"crypto"
@@ -13,14 +16,16 @@ import (
 	"time"
 )
 
-// authority is a throw-away certificate authority.
-type authority struct {
-	cert    *x509.Certificate
-	key     crypto.Signer
-	certPEM []byte
+// Authority is a throw-away certificate authority.
+type Authority struct {
+	cert *x509.Certificate
+	key  crypto.Signer
+	// CertPEM is the CA certificate: trust it to accept what it issues.
+	CertPEM []byte
 }
 
-func newAuthority(commonName string) (*authority, error) {
+// NewAuthority makes a CA valid from an hour ago (clock skew) for a day.
+func NewAuthority(commonName string) (*Authority, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -42,12 +47,12 @@ func newAuthority(commonName string) (*authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &authority{cert: cert, key: key, certPEM: pemBlock("CERTIFICATE", der)}, nil
+	return &Authority{cert: cert, key: key, CertPEM: pemBlock("CERTIFICATE", der)}, nil
 }
 
-// issue signs a leaf certificate; it returns the certificate and its private
+// Issue signs a leaf certificate; it returns the certificate and its private
 // key, both PEM-encoded.
-func (a *authority) issue(subject pkix.Name, usage x509.ExtKeyUsage, ips []net.IP, dnsNames []string) (certPEM, keyPEM []byte, err error) {
+func (a *Authority) Issue(subject pkix.Name, usage x509.ExtKeyUsage, ips []net.IP, dnsNames []string) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, nil, err
@@ -73,7 +78,9 @@ func (a *authority) issue(subject pkix.Name, usage x509.ExtKeyUsage, ips []net.I
 	return pemBlock("CERTIFICATE", der), keyPEM, nil
 }
 
-func newECPrivateKeyPEM() ([]byte, error) {
+// NewECPrivateKeyPEM makes a P-256 key, PEM-encoded, e.g. to sign service
+// account tokens.
+func NewECPrivateKeyPEM() ([]byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -99,4 +106,11 @@ func randomSerial() *big.Int {
 		panic(err) // crypto/rand does not fail on supported platforms
 	}
 	return serial
+}
+
+// IssueLoopbackServer signs a serving certificate for 127.0.0.1 and
+// localhost.
+func (a *Authority) IssueLoopbackServer(commonName string) (certPEM, keyPEM []byte, err error) {
+	return a.Issue(pkix.Name{CommonName: commonName}, x509.ExtKeyUsageServerAuth,
+		[]net.IP{net.IPv4(127, 0, 0, 1)}, []string{"localhost"})
 }

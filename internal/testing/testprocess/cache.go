@@ -33,7 +33,9 @@ var buildMu sync.Mutex
 // build into an empty directory the first time and reused afterwards. name
 // should carry a hash of everything the build depends on. The directory is
 // renamed into place only when complete, so a killed build leaves nothing a
-// later run would take for a cache hit. what names the binaries in logs.
+// later run would take for a cache hit; the next build removes what it left.
+// build may keep scratch files in its directory if it removes them before
+// it returns. what names the binaries in logs.
 func Cached(t testing.TB, what, name string, files []string, build func(dir string) error) (string, error) {
 	t.Helper()
 	buildMu.Lock()
@@ -57,6 +59,13 @@ func Cached(t testing.TB, what, name string, files []string, build func(dir stri
 	// Another process may have finished the build while we waited.
 	if present(dir, files) {
 		return dir, nil
+	}
+	// Under the lock, a temporary directory of this name is what a killed
+	// build left behind.
+	if stale, err := filepath.Glob(filepath.Join(root, name+".tmp-*")); err == nil {
+		for _, d := range stale {
+			os.RemoveAll(d)
+		}
 	}
 
 	t.Logf("building %s into %s (a cold build takes minutes)", what, dir)

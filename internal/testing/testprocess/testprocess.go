@@ -52,6 +52,11 @@ func Start(t testing.TB, name, logPath string, cmd *exec.Cmd) (*Process, error) 
 	return p, nil
 }
 
+// KillWithParent makes cmd, e.g. a build a test runs and waits for, die with
+// the test binary where the platform allows, even if the test times out
+// before its cleanups run.
+func KillWithParent(cmd *exec.Cmd) { setProcAttr(cmd) }
+
 // Exited is closed once the process has exited.
 func (p *Process) Exited() <-chan struct{} { return p.exited }
 

@@ -9,9 +9,15 @@ import (
 )
 
 // TestCached: a build runs once, then the directory is reused; a failed or
-// incomplete build leaves nothing that a later call would take for a hit.
+// incomplete build leaves nothing that a later call would take for a hit,
+// and what a killed build left is removed by the next.
 func TestCached(t *testing.T) {
 	t.Setenv(CacheEnv, t.TempDir())
+	root, _ := CacheRoot()
+	killed := filepath.Join(root, "tool-1.tmp-123", "src")
+	if err := os.MkdirAll(killed, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	builds := 0
 	build := func(dir string) error {
 		builds++
@@ -33,8 +39,7 @@ func TestCached(t *testing.T) {
 	if _, err := Cached(t, "tool", "tool-3", []string{"tool", "other"}, build); err == nil || !strings.Contains(err.Error(), "left out") {
 		t.Fatalf("incomplete build: %v", err)
 	}
-	root, _ := CacheRoot()
-	for _, name := range []string{"tool-2", "tool-3"} {
+	for _, name := range []string{"tool-2", "tool-3", "tool-1.tmp-123"} {
 		if _, err := os.Stat(filepath.Join(root, name)); !os.IsNotExist(err) {
 			t.Errorf("%s is in the cache after a failed build: %v", name, err)
 		}

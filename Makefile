@@ -6,7 +6,14 @@ PKG     := gitlab.com/kubectl-gitlab/kubectl-gitlab
 LDFLAGS := -s -w -X $(PKG)/pkg/version.Version=$(VERSION) -X $(PKG)/pkg/version.Commit=$(COMMIT)
 BIN     := bin/kubectl-gitlab
 
-.PHONY: all build test test-apiserver-binaries test-go test-keyring fuzz demo bench dist lint clean
+# The upstream sources of the GitLab agent server and agent (KAS, agentk)
+# that the end-to-end tests build and run: two archives pinned by sha256 in
+# internal/testing/realkas (see the README, Developing). Default: the
+# workspace's third-party directory beside this repository.
+KUBECTL_GITLAB_AGENT_SOURCES ?= $(abspath $(CURDIR)/../shared/third_party)
+export KUBECTL_GITLAB_AGENT_SOURCES
+
+.PHONY: all build test test-apiserver-binaries test-realkas-binaries test-go test-keyring fuzz demo bench dist lint clean
 
 all: build
 
@@ -14,13 +21,20 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/kubectl-gitlab
 
 ## test: lint, then every test: unit, in-process integration, e2e through
-## real kubectl, a real kube-apiserver, a real Secret Service; then fuzzing
-test: lint test-apiserver-binaries test-go test-keyring fuzz
+## real kubectl, a real kube-apiserver, the real KAS and agentk, a real
+## Secret Service; then fuzzing
+test: lint test-apiserver-binaries test-realkas-binaries test-go test-keyring fuzz
 
 # kube-apiserver and etcd build from the module proxy (minutes when cold);
 # build them first, alone, so no test waits on them under a timeout.
 test-apiserver-binaries:
 	$(GO) test -count=1 -timeout 30m -run '^TestBinaries$$' ./internal/testing/testapiserver/
+
+# KAS, agentk and the fake Gitaly build from the upstream archives (minutes
+# when cold); Redis comes from Debian (installed when missing).
+test-realkas-binaries:
+	hack/realkas/install-redis.sh
+	$(GO) test -count=1 -timeout 40m -run '^TestBuild$$' ./internal/testing/realkas/
 
 test-go:
 	$(GO) test -count=1 -timeout 20m ./...

@@ -56,6 +56,18 @@ func (rep doctorReport) expectCheck(t *testing.T, name, status string, wants ...
 	t.Errorf("no check %s in %+v", name, rep.Checks)
 }
 
+// check returns the named check.
+func (rep doctorReport) check(t *testing.T, name string) doctorCheck {
+	t.Helper()
+	for _, c := range rep.Checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no check %s in %+v", name, rep.Checks)
+	return doctorCheck{}
+}
+
 // closedAddress is a loopback address where nothing listens.
 func closedAddress(t *testing.T) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -24,7 +24,12 @@ type Authority struct {
 	CertPEM []byte
 }
 
-// NewAuthority makes a CA valid from an hour ago (clock skew) for a day.
+// validity is how long certificates last: 90 days, as Let's Encrypt's do,
+// so that kubectl gitlab doctor's check for a certificate about to expire
+// does not fire.
+const validity = 90 * 24 * time.Hour
+
+// NewAuthority makes a CA valid from an hour ago (clock skew) for validity.
 func NewAuthority(commonName string) (*Authority, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -34,7 +39,7 @@ func NewAuthority(commonName string) (*Authority, error) {
 		SerialNumber:          randomSerial(),
 		Subject:               pkix.Name{CommonName: commonName},
 		NotBefore:             time.Now().Add(-time.Hour), // tolerate clock skew
-		NotAfter:              time.Now().Add(24 * time.Hour),
+		NotAfter:              time.Now().Add(validity),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
@@ -61,7 +66,7 @@ func (a *Authority) Issue(subject pkix.Name, usage x509.ExtKeyUsage, ips []net.I
 		SerialNumber: randomSerial(),
 		Subject:      subject,
 		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
+		NotAfter:     time.Now().Add(validity),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
 		IPAddresses:  ips,

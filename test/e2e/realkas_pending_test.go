@@ -1,0 +1,143 @@
+package e2e
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// pendingIssue11 lists the end-to-end tests against the real KAS that
+// describe how the plugin should behave once issue 11 is fixed, and why
+// today's plugin fails them. Each is skipped while it is listed here: delete
+// its line to turn it on.
+var pendingIssue11 = map[string]string{
+	"TestRealKASAgentStopped": "doctor (10 s) and whoami (15 s) give up before KAS ends its 20 s search for the agent's tunnel with a 502, " +
+		"and call it a timeout instead of an agent that is not connected",
+	"TestRealKASImpersonationWithImpersonatingAgent": "real KAS answers a kubeconfig's as: (or --as) through an agent that impersonates with a 502 " +
+		"(nested impersonation is not supported), which the plugin takes for an agent that does not answer",
+	"TestRealKASGitLabFailsKAS": "GitLab's 5xx to KAS comes back as KAS's 500 'Failed to get allowed agents for CI job token', " +
+		"for which doctor gives no fix",
+	"TestRealKASGitLabRefusesJobToken": "GitLab's 403 and 404 for the job token come back as KAS's 403 'Forbidden: CI job token' and " +
+		"404 'Not found: agents for CI job token': the plugin blames ci_access for the first and takes the second for the cluster's",
+}
+
+// waitsForIssue11 skips the test while pendingIssue11 lists it.
+func waitsForIssue11(t *testing.T) {
+	t.Helper()
+	if why, ok := pendingIssue11[t.Name()]; ok {
+		t.Skip("waits for issue 11: " + why)
+	}
+}
+
+// TestRealKASAgentStopped: with agentk gone, KAS looks for the agent's
+// tunnel for 20 s, then answers 502 "Agent connection not found". whoami
+// and doctor wait for that answer and say the agent is not connected, with
+// the fix: get its pods running.
+func TestRealKASAgentStopped(t *testing.T) {
+	waitsForIssue11(t)
+	c := startRealCluster(t)
+	k := realKubectls(t)[0]
+	e := c.jobEnv(t, realJobToken)
+	e.run(k.Path, "gitlab", "use-context", "group/agents:prod", "--certificate-authority", c.CAFile, "--namespace", "ns").ok(t)
+	c.StopAgent(1234)
+
+	began := time.Now()
+	w := e.run(k.Path, "gitlab", "whoami")
+	w.fails(t, "502", "Agent connection not found")
+	if w.code != 1 {
+		t.Errorf("whoami: exit code %d, want 1", w.code)
+	}
+	if took := time.Since(began); took < 15*time.Second {
+		t.Errorf("whoami answered after %v, before KAS's tunnel search could end", took)
+	}
+	r := e.run(k.Path, "gitlab", "doctor", "-o", "json")
+	if r.code != 1 {
+		t.Fatalf("doctor: exit code %d, want 1\n%s", r.code, r)
+	}
+	rep := decodeDoctor(t, r)
+	rep.expectCheck(t, "token", "pass", "KAS accepted ci:1234:<job token>")
+	rep.expectCheck(t, "agent", "fail", "502", "Agent connection not found", "agent's pods")
+	noSecret(t, realJobToken, w, r)
+
+	// Once agentk is back, all is well again.
+	c.StartAgent(1234)
+	e.run(k.Path, "gitlab", "whoami").ok(t, "gitlab:ci_job:4242")
+}
+
+// TestRealKASImpersonationWithImpersonatingAgent: a kubeconfig user with
+// as: (what --as does) through an agent that impersonates the job: real
+// KAS answers 502 "nested impersonation is not supported". whoami and
+// doctor name the cause and the fix: drop as:, give the job's identity the
+// rights with RBAC.
+func TestRealKASImpersonationWithImpersonatingAgent(t *testing.T) {
+	waitsForIssue11(t)
+	c := startRealCluster(t)
+	k := realKubectls(t)[0]
+	e := c.jobEnv(t, realJobToken)
+	e.run(k.Path, "gitlab", "use-context", "group/agents:prod", "--certificate-authority", c.CAFile, "--namespace", "ns").ok(t)
+	kubeconfig := e.vars["KUBECONFIG"]
+	data, err := os.ReadFile(kubeconfig)
+	if err != nil || !strings.Contains(string(data), "    token: ci:1234:") {
+		t.Fatalf("no user agent:1234 in %s: %v\n%s", kubeconfig, err, data)
+	}
+	writeFile(t, kubeconfig, strings.Replace(string(data), "    token: ci:1234:", "    as: deployer\n    token: ci:1234:", 1), 0o600)
+	// kubectl shows only "an error on the server ("unknown")" for KAS's 502.
+	e.run(k.Path, "get", "pods").fails(t, "InternalError")
+
+	w := e.run(k.Path, "gitlab", "whoami").fails(t, "nested impersonation", "drop")
+	r := e.run(k.Path, "gitlab", "doctor", "-o", "json")
+	if r.code != 1 {
+		t.Fatalf("doctor: exit code %d, want 1\n%s", r.code, r)
+	}
+	decodeDoctor(t, r).expectCheck(t, "agent", "fail", "nested impersonation", "drop them")
+	noSecret(t, realJobToken, w, r)
+}
+
+// TestRealKASGitLabFailsKAS: GitLab's API fails KAS (5xx; KAS retries for
+// about 1.5 s, then answers 500). doctor says that GitLab failed, not the
+// token, and what to do.
+func TestRealKASGitLabFailsKAS(t *testing.T) {
+	waitsForIssue11(t)
+	c := startRealCluster(t)
+	k := realKubectls(t)[0]
+	e := c.jobEnv(t, realJobToken)
+	e.run(k.Path, "gitlab", "use-context", "group/agents:prod", "--certificate-authority", c.CAFile, "--namespace", "ns").ok(t)
+	c.GitLab.FailAll("/api/v4/job/allowed_agents", 503)
+	r := e.run(k.Path, "gitlab", "doctor", "-o", "json")
+	if r.code != 1 {
+		t.Fatalf("doctor: exit code %d, want 1\n%s", r.code, r)
+	}
+	check := decodeDoctor(t, r).check(t, "token")
+	if check.Status != "fail" || !strings.Contains(check.Found, "Failed to get allowed agents") || !strings.Contains(check.Fix, "GitLab") {
+		t.Errorf("token check: %+v; want a failure that names GitLab's part and a fix", check)
+	}
+	noSecret(t, realJobToken, r)
+}
+
+// TestRealKASGitLabRefusesJobToken: GitLab answers KAS's allowed_agents
+// with 403 or 404 (e.g. a token that is not a running job's): KAS relays
+// them as "Forbidden: CI job token" and "Not found: agents for CI job
+// token". doctor fails the token check for both, and does not send the user
+// to ci_access or the cluster.
+func TestRealKASGitLabRefusesJobToken(t *testing.T) {
+	waitsForIssue11(t)
+	c := startRealCluster(t)
+	k := realKubectls(t)[0]
+	for _, status := range []int{403, 404} {
+		e := c.jobEnv(t, realJobToken)
+		e.run(k.Path, "gitlab", "use-context", "group/agents:prod", "--certificate-authority", c.CAFile, "--namespace", "ns").ok(t)
+		c.GitLab.FailAll("/api/v4/job/allowed_agents", status)
+		r := e.run(k.Path, "gitlab", "doctor", "-o", "json")
+		c.GitLab.FailAll("/api/v4/job/allowed_agents", 0)
+		if r.code != 1 {
+			t.Fatalf("doctor with GitLab's %d: exit code %d, want 1\n%s", status, r.code, r)
+		}
+		check := decodeDoctor(t, r).check(t, "token")
+		if check.Status != "fail" || !strings.Contains(check.Found, "CI job token") || strings.Contains(check.Fix, "ci_access") {
+			t.Errorf("GitLab's %d: token check %+v; want a failure about the job token, not ci_access", status, check)
+		}
+		noSecret(t, realJobToken, r)
+		time.Sleep(time.Second) // past KAS's cache of GitLab's refusal
+	}
+}

@@ -13,7 +13,7 @@ BIN     := bin/kubectl-gitlab
 KUBECTL_GITLAB_AGENT_SOURCES ?= $(abspath $(CURDIR)/../shared/third_party)
 export KUBECTL_GITLAB_AGENT_SOURCES
 
-.PHONY: all build test test-apiserver-binaries test-realkas-binaries test-go test-keyring fuzz demo bench dist lint clean
+.PHONY: all build test test-apiserver-binaries test-realkas-binaries test-go test-keyring fuzz demo demo-real bench dist lint clean
 
 all: build
 
@@ -56,6 +56,11 @@ bench:
 ## demo: a loopback GitLab + KAS, a job-like kubeconfig, real kubectl through the plugin
 demo:
 	$(GO) run ./hack/demo
+
+## demo-real: the same job against the real KAS and agentk in front of a real
+## kube-apiserver (builds them first: minutes when cold)
+demo-real: test-apiserver-binaries test-realkas-binaries
+	$(GO) test -tags demoreal -count=1 -run '^TestDemoReal$$' -v ./hack/demo/
 
 ## dist: release archives (linux, darwin, windows × amd64, arm64), checksums.txt
 ## and the krew manifest plugin.yaml, in dist/: make dist VERSION=v1.2.3

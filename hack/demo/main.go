@@ -2,6 +2,9 @@
 // it builds the plugin, starts a loopback GitLab + KAS (testkas) with a
 // self-signed CA, writes the kubeconfig GitLab would give the job, and runs
 // real kubectl through the plugin. It stops everything it started.
+//
+// `make demo-real` runs the same job against the real KAS and agentk in
+// front of a real kube-apiserver (real_test.go).
 package main
 
 import (
@@ -20,13 +23,57 @@ import (
 const jobToken = "glcbt-64_demoJobToken"
 
 func main() {
-	if err := run(); err != nil {
+	if err := run(startTestkas); err != nil {
 		fmt.Fprintln(os.Stderr, "demo failed:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// backend is a GitLab and KAS for the demo's job. Its agents are 1234
+// (group/agents:prod) and 5678 (group/sub/infra:staging, namespace apps),
+// both of which the job may use as the agent; pods hello-0 run in default
+// and web-0, web-1 in apps.
+type backend struct {
+	// what says what was started, for the demo's narration.
+	what        string
+	gitlabURL   string
+	k8sProxyURL string
+	caPEM       []byte
+	// credentials are the bearer tokens KAS saw, when the backend can tell.
+	credentials func() []string
+	close       func()
+}
+
+// startTestkas runs testkas as the backend.
+func startTestkas() (*backend, error) {
+	kas, err := testkas.New(testkas.Config{
+		Agents: []testkas.Agent{
+			{ID: 1234, Name: "prod", ConfigProjectID: 77, ConfigProjectPath: "group/agents"},
+			{ID: 5678, Name: "staging", ConfigProjectID: 78, ConfigProjectPath: "group/sub/infra", DefaultNamespace: "apps"},
+		},
+		Jobs: []testkas.Job{{Token: jobToken, ID: 4242, PipelineID: 77, ProjectID: 150, ProjectPath: "group/app",
+			GroupIDs: []int64{23}, UserID: 5, Username: "alice", AllowedAgents: []int64{1234, 5678}}},
+		Pods: map[string][]string{"default": {"hello-0"}, "apps": {"web-0", "web-1"}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &backend{
+		what: "a loopback GitLab + KAS at " + kas.URL, gitlabURL: kas.URL, k8sProxyURL: kas.K8sProxyURL, caPEM: kas.CAPEM,
+		credentials: func() []string {
+			var seen []string
+			for _, r := range kas.Requests() {
+				if strings.HasPrefix(r.Authorization, "Bearer ") {
+					seen = append(seen, strings.TrimPrefix(r.Authorization, "Bearer "))
+				}
+			}
+			return seen
+		},
+		close: kas.Close,
+	}, nil
+}
+
+func run(start func() (*backend, error)) error {
 	kubectl, err := findKubectl()
 	if err != nil {
 		return err
@@ -45,27 +92,19 @@ func run() error {
 		return fmt.Errorf("go build: %w", err)
 	}
 
-	kas, err := testkas.New(testkas.Config{
-		Agents: []testkas.Agent{
-			{ID: 1234, Name: "prod", ConfigProjectID: 77, ConfigProjectPath: "group/agents"},
-			{ID: 5678, Name: "staging", ConfigProjectID: 78, ConfigProjectPath: "group/sub/infra", DefaultNamespace: "apps"},
-		},
-		Jobs: []testkas.Job{{Token: jobToken, ID: 4242, PipelineID: 77, ProjectID: 150, ProjectPath: "group/app",
-			GroupIDs: []int64{23}, UserID: 5, Username: "alice", AllowedAgents: []int64{1234, 5678}}},
-		Pods: map[string][]string{"default": {"hello-0"}, "apps": {"web-0", "web-1"}},
-	})
+	kas, err := start()
 	if err != nil {
 		return err
 	}
-	defer kas.Close()
+	defer kas.close()
 	caFile := filepath.Join(dir, "kas-ca.pem")
-	if err := os.WriteFile(caFile, kas.CAPEM, 0o600); err != nil {
+	if err := os.WriteFile(caFile, kas.caPEM, 0o600); err != nil {
 		return err
 	}
-	step("Started a loopback GitLab + KAS at %s (self-signed CA in %s)", kas.URL, caFile)
+	step("Started %s (self-signed CA in %s)", kas.what, caFile)
 
 	kubeconfig := filepath.Join(dir, "job-kubeconfig")
-	if err := os.WriteFile(kubeconfig, []byte(jobKubeconfig(kas.K8sProxyURL)), 0o600); err != nil {
+	if err := os.WriteFile(kubeconfig, []byte(jobKubeconfig(kas.k8sProxyURL)), 0o600); err != nil {
 		return err
 	}
 	step("Wrote the kubeconfig GitLab gives a CI job: one context per agent, the job token inside, no CA, no current context")
@@ -77,7 +116,7 @@ func run() error {
 		"HOME=" + home,
 		"KUBECONFIG=" + kubeconfig,
 		"CI_JOB_TOKEN=" + jobToken,
-		"CI_API_V4_URL=" + kas.URL + "/api/v4",
+		"CI_API_V4_URL=" + kas.gitlabURL + "/api/v4",
 	}
 	sh := func(args ...string) error {
 		fmt.Printf("\n$ kubectl %s\n", strings.Join(args, " "))
@@ -134,15 +173,15 @@ func run() error {
 	if data, _ := os.ReadFile(kubeconfig); strings.Contains(string(data), jobToken) {
 		return fmt.Errorf("the job token is still in the kubeconfig")
 	}
-	var seen []string
-	for _, r := range kas.Requests() {
-		if strings.HasPrefix(r.Authorization, "Bearer ") {
-			seen = append(seen, strings.ReplaceAll(strings.TrimPrefix(r.Authorization, "Bearer "), jobToken, "[job token]"))
+	if kas.credentials != nil {
+		var seen []string
+		for _, c := range kas.credentials() {
+			seen = append(seen, strings.ReplaceAll(c, jobToken, "[job token]"))
 		}
+		sort.Strings(seen)
+		step("KAS saw these credentials: %s", strings.Join(compact(seen), ", "))
 	}
-	sort.Strings(seen)
-	step("KAS saw these credentials: %s", strings.Join(compact(seen), ", "))
-	step("Demo done; stopped testkas and removed %s", dir)
+	step("Demo done; stopped %s and removed %s", kas.what, dir)
 	return nil
 }
 

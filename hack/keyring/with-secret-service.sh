@@ -114,25 +114,8 @@ for pair in gnome-keyring-daemon:gnome-keyring dbus-run-session:dbus-daemon \
 	esac
 done
 if [ -n "$missing" ]; then
-	if [ "$(id -u)" -eq 0 ]; then
-		as_root=
-	elif command -v sudo >/dev/null 2>&1; then
-		as_root=sudo
-	else
-		say "missing packages:$missing; install them as root: apt-get install$missing"
-		exit 1
-	fi
-	if ! command -v apt-get >/dev/null 2>&1; then
-		say "missing:$missing (Debian package names); install the equivalents with your package manager"
-		exit 1
-	fi
-	say "installing$missing"
-	# shellcheck disable=SC2086 # word splitting of $missing and $as_root is wanted
-	if ! $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends $missing >&2; then
-		say "install failed; refreshing the package lists and trying again"
-		$as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q -o DPkg::Lock::Timeout=120 >&2
-		$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=120 --no-install-recommends $missing >&2
-	fi
+	# shellcheck disable=SC2086 # word splitting of $missing is wanted
+	"$(dirname "$0")/../apt-install.sh" $missing
 fi
 
 script_dir=$(cd "$(dirname "$0")" && pwd)

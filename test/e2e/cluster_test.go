@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,15 +38,15 @@ var ciJobGroups = []string{
 	"gitlab:project:150", "gitlab:project_env:150:prod", "gitlab:project_env_tier:150:production",
 }
 
-var ciJobExtra = map[string]string{
-	"agent.gitlab.com/id":                "1234",
-	"agent.gitlab.com/config_project_id": "77",
-	"agent.gitlab.com/project_id":        "150",
-	"agent.gitlab.com/ci_pipeline_id":    "77",
-	"agent.gitlab.com/ci_job_id":         "4242",
-	"agent.gitlab.com/username":          "alice",
-	"agent.gitlab.com/environment_slug":  "prod",
-	"agent.gitlab.com/environment_tier":  "production",
+var ciJobExtra = map[string][]string{
+	"agent.gitlab.com/id":                {"1234"},
+	"agent.gitlab.com/config_project_id": {"77"},
+	"agent.gitlab.com/project_id":        {"150"},
+	"agent.gitlab.com/ci_pipeline_id":    {"77"},
+	"agent.gitlab.com/ci_job_id":         {"4242"},
+	"agent.gitlab.com/username":          {"alice"},
+	"agent.gitlab.com/environment_slug":  {"prod"},
+	"agent.gitlab.com/environment_tier":  {"production"},
 }
 
 // clusterRBAC is what a cluster admin set up: CI jobs (group gitlab:ci_job)
@@ -204,6 +205,47 @@ func decodeWhoami(t *testing.T, r result) whoamiJSON {
 	return w
 }
 
+// expectWhoami runs kubectl gitlab whoami, plain (which must also say each
+// of texts) and as JSON, and checks that the cluster sees user in groups
+// (and system:authenticated, which kube-apiserver adds to whom it
+// impersonates) with exactly extra; with kubectl 1.28 or later, that
+// kubectl's own SelfSubjectReview client (kubectl auth whoami) agrees.
+func expectWhoami(t *testing.T, k kubectl, run func(args ...string) result, user string, groups []string, extra map[string][]string, texts ...string) {
+	t.Helper()
+	r := run("gitlab", "whoami").ok(t, append([]string{user}, texts...)...)
+	for _, g := range groups {
+		if !strings.Contains(r.stdout, g+"\n") {
+			t.Errorf("whoami lacks group %s:\n%s", g, r.stdout)
+		}
+	}
+	w := decodeWhoami(t, run("gitlab", "whoami", "-o", "json").ok(t))
+	if want := append(slices.Clone(groups), "system:authenticated"); w.UserInfo.Username != user || !slices.Equal(w.UserInfo.Groups, want) {
+		t.Errorf("whoami: %s in %q; want %s in %q", w.UserInfo.Username, w.UserInfo.Groups, user, want)
+	}
+	if !maps.EqualFunc(w.UserInfo.Extra, extra, slices.Equal) {
+		t.Errorf("extra = %q, want %q", w.UserInfo.Extra, extra)
+	}
+	if strings.HasPrefix(k.Version, "v1.27") {
+		return // no SelfSubjectReview v1 in kubectl 1.27
+	}
+	var oracle struct {
+		Status struct {
+			UserInfo json.RawMessage `json:"userInfo"`
+		} `json:"status"`
+	}
+	out := run("auth", "whoami", "-o", "json").ok(t)
+	if err := json.Unmarshal([]byte(out.stdout), &oracle); err != nil {
+		t.Fatalf("kubectl auth whoami: %v\n%s", err, out)
+	}
+	var theirs, ours any
+	json.Unmarshal(oracle.Status.UserInfo, &theirs)
+	mine, _ := json.Marshal(w.UserInfo)
+	json.Unmarshal(mine, &ours)
+	if mb, tb := mustJSON(ours), mustJSON(theirs); mb != tb {
+		t.Errorf("kubectl gitlab whoami and kubectl auth whoami differ:\n%s\n%s", mb, tb)
+	}
+}
+
 // TestClusterCIJobImpersonation: through every real kubectl and a real
 // kube-apiserver behind testkas, a job whose agent impersonates it
 // (access_as: ci_job) may read pods in ns and nothing more, and whoami
@@ -228,45 +270,7 @@ func TestClusterCIJobImpersonation(t *testing.T) {
 				`configmaps is forbidden: User "gitlab:ci_job:4242" cannot create resource "configmaps"`)
 			run("get", "pods", "-n", "other").fails(t, `pods is forbidden: User "gitlab:ci_job:4242" cannot list resource "pods"`)
 
-			r := run("gitlab", "whoami")
-			r.ok(t, "gitlab:ci_job:4242", "Access as ci_job (access_as: {ci_job: {}})")
-			for _, g := range ciJobGroups {
-				if !strings.Contains(r.stdout, g+"\n") {
-					t.Errorf("whoami lacks group %s:\n%s", g, r.stdout)
-				}
-			}
-			w := decodeWhoami(t, run("gitlab", "whoami", "-o", "json").ok(t))
-			// kube-apiserver adds system:authenticated to whom it impersonates.
-			if want := append(slices.Clone(ciJobGroups), "system:authenticated"); w.UserInfo.Username != "gitlab:ci_job:4242" || !slices.Equal(w.UserInfo.Groups, want) {
-				t.Errorf("whoami: %s in %q; want gitlab:ci_job:4242 in %q", w.UserInfo.Username, w.UserInfo.Groups, want)
-			}
-			if len(w.UserInfo.Extra) != len(ciJobExtra) {
-				t.Errorf("extra = %q, want %q", w.UserInfo.Extra, ciJobExtra)
-			}
-			for key, want := range ciJobExtra {
-				if got := w.UserInfo.Extra[key]; !slices.Equal(got, []string{want}) {
-					t.Errorf("extra %s = %q, want [%s]", key, got, want)
-				}
-			}
-			// kubectl's own SelfSubjectReview client agrees (1.28+: v1).
-			if !strings.HasPrefix(k.Version, "v1.27") {
-				var oracle struct {
-					Status struct {
-						UserInfo json.RawMessage `json:"userInfo"`
-					} `json:"status"`
-				}
-				out := run("auth", "whoami", "-o", "json").ok(t)
-				if err := json.Unmarshal([]byte(out.stdout), &oracle); err != nil {
-					t.Fatal(err)
-				}
-				var theirs, ours any
-				json.Unmarshal(oracle.Status.UserInfo, &theirs)
-				mine, _ := json.Marshal(w.UserInfo)
-				json.Unmarshal(mine, &ours)
-				if mb, tb := mustJSON(ours), mustJSON(theirs); mb != tb {
-					t.Errorf("kubectl gitlab whoami and kubectl auth whoami differ:\n%s\n%s", mb, tb)
-				}
-			}
+			expectWhoami(t, k, run, "gitlab:ci_job:4242", ciJobGroups, ciJobExtra, "Access as ci_job (access_as: {ci_job: {}})")
 			if i > 0 {
 				return // the other access_as once, with the first kubectl
 			}
@@ -289,7 +293,7 @@ func TestClusterCIJobImpersonation(t *testing.T) {
 			// context that use-context creates for an agent of the job.
 			e.vars["KAS_CERTIFICATE"] = c.kas.CAFile
 			run("gitlab", "use-context", "--agent-id", "9012").ok(t, "Created context group/ops:agent-9012")
-			w = decodeWhoami(t, run("gitlab", "whoami", "-o", "json").ok(t))
+			w := decodeWhoami(t, run("gitlab", "whoami", "-o", "json").ok(t))
 			if w.UserInfo.Username != "deployer" || w.UserInfo.UID != "deployer-uid" || !slices.Equal(w.UserInfo.Groups, []string{"deployers", "system:authenticated"}) ||
 				!slices.Equal(w.UserInfo.Extra["team"], []string{"ops"}) || w.AccessAs.Mode != "impersonate" {
 				t.Errorf("static identity: %+v", w)
@@ -303,7 +307,7 @@ func TestClusterCIJobImpersonation(t *testing.T) {
 
 			// Not an agent context: a client certificate straight to the API
 			// server, as a certificate-based gitlab-deploy context has.
-			r = run("gitlab", "whoami", "--kubeconfig", c.admin)
+			r := run("gitlab", "whoami", "--kubeconfig", c.admin)
 			r.ok(t, "kubectl-gitlab-e2e-admin", "system:masters")
 			if !strings.Contains(r.stderr, `"testapiserver" is not an agent context`) || strings.Contains(r.stdout, "Access as") {
 				t.Errorf("whoami on a non-agent context:\n%s", r)

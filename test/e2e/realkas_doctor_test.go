@@ -33,9 +33,7 @@ func TestRealKASDoctor(t *testing.T) {
 		}
 	}()
 	job := func(t *testing.T, token, namespace string) *env {
-		e := c.jobEnv(t, token)
-		e.run(k.Path, "gitlab", "use-context", "group/agents:prod", "--certificate-authority", c.CAFile, "--namespace", namespace).ok(t)
-		return e
+		return c.jobIn(t, k, token, "group/agents:prod", namespace)
 	}
 
 	t.Run("healthy", func(t *testing.T) {
@@ -80,8 +78,7 @@ func TestRealKASDoctor(t *testing.T) {
 	// A job whose ci_access entry has no access_as: KAS lets it act as the
 	// agent; whoami and doctor say so.
 	t.Run("access as agent", func(t *testing.T) {
-		e := c.jobEnv(t, realJobToken)
-		e.run(k.Path, "gitlab", "use-context", "group/sub/infra:staging", "--certificate-authority", c.CAFile).ok(t)
+		e := c.jobIn(t, k, realJobToken, "group/sub/infra:staging", "")
 		r := e.run(k.Path, "gitlab", "doctor")
 		all = append(all, r)
 		if r.code != 0 || !strings.Contains(r.stdout, "access_as agent") {

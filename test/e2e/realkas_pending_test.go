@@ -38,8 +38,7 @@ func TestRealKASAgentStopped(t *testing.T) {
 	waitsForIssue11(t)
 	c := startRealCluster(t)
 	k := realKubectls(t)[0]
-	e := c.jobEnv(t, realJobToken)
-	e.run(k.Path, "gitlab", "use-context", "group/agents:prod", "--certificate-authority", c.CAFile, "--namespace", "ns").ok(t)
+	e := c.jobIn(t, k, realJobToken, "group/agents:prod", "ns")
 	c.StopAgent(1234)
 
 	began := time.Now()
@@ -74,8 +73,7 @@ func TestRealKASImpersonationWithImpersonatingAgent(t *testing.T) {
 	waitsForIssue11(t)
 	c := startRealCluster(t)
 	k := realKubectls(t)[0]
-	e := c.jobEnv(t, realJobToken)
-	e.run(k.Path, "gitlab", "use-context", "group/agents:prod", "--certificate-authority", c.CAFile, "--namespace", "ns").ok(t)
+	e := c.jobIn(t, k, realJobToken, "group/agents:prod", "ns")
 	kubeconfig := e.vars["KUBECONFIG"]
 	data, err := os.ReadFile(kubeconfig)
 	if err != nil || !strings.Contains(string(data), "    token: ci:1234:") {
@@ -101,8 +99,7 @@ func TestRealKASGitLabFailsKAS(t *testing.T) {
 	waitsForIssue11(t)
 	c := startRealCluster(t)
 	k := realKubectls(t)[0]
-	e := c.jobEnv(t, realJobToken)
-	e.run(k.Path, "gitlab", "use-context", "group/agents:prod", "--certificate-authority", c.CAFile, "--namespace", "ns").ok(t)
+	e := c.jobIn(t, k, realJobToken, "group/agents:prod", "ns")
 	c.GitLab.FailAll("/api/v4/job/allowed_agents", 503)
 	r := e.run(k.Path, "gitlab", "doctor", "-o", "json")
 	if r.code != 1 {
@@ -125,8 +122,7 @@ func TestRealKASGitLabRefusesJobToken(t *testing.T) {
 	c := startRealCluster(t)
 	k := realKubectls(t)[0]
 	for _, status := range []int{403, 404} {
-		e := c.jobEnv(t, realJobToken)
-		e.run(k.Path, "gitlab", "use-context", "group/agents:prod", "--certificate-authority", c.CAFile, "--namespace", "ns").ok(t)
+		e := c.jobIn(t, k, realJobToken, "group/agents:prod", "ns")
 		c.GitLab.FailAll("/api/v4/job/allowed_agents", status)
 		r := e.run(k.Path, "gitlab", "doctor", "-o", "json")
 		c.GitLab.FailAll("/api/v4/job/allowed_agents", 0)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -83,23 +82,13 @@ func realWorld() realkas.World {
 
 // realCIJobGroups are the groups real KAS impersonates for job 4242: the
 // project's groups innermost first, as GitLab lists them
-// (self_and_ancestor_ids), each with the environment's tier.
+// (self_and_ancestor_ids), each with the environment's tier. The extras
+// are cluster_test's ciJobExtra: the same job, agent and projects.
 var realCIJobGroups = []string{
 	"gitlab:ci_job",
 	"gitlab:group:25", "gitlab:group_env_tier:25:production",
 	"gitlab:group:23", "gitlab:group_env_tier:23:production",
 	"gitlab:project:150", "gitlab:project_env:150:prod", "gitlab:project_env_tier:150:production",
-}
-
-var realCIJobExtra = map[string][]string{
-	"agent.gitlab.com/id":                {"1234"},
-	"agent.gitlab.com/config_project_id": {"77"},
-	"agent.gitlab.com/project_id":        {"150"},
-	"agent.gitlab.com/ci_pipeline_id":    {"77"},
-	"agent.gitlab.com/ci_job_id":         {"4242"},
-	"agent.gitlab.com/username":          {"alice"},
-	"agent.gitlab.com/environment_slug":  {"prod"},
-	"agent.gitlab.com/environment_tier":  {"production"},
 }
 
 // realUserRBAC lets the Developers of project group/agents read pods in ns
@@ -165,6 +154,19 @@ func (c *realCluster) jobEnv(t *testing.T, token string) *env {
 	return e
 }
 
+// jobIn is a CI job's environment switched with use-context to an agent
+// context, KAS's CA embedded, and to namespace ("" for none).
+func (c *realCluster) jobIn(t *testing.T, k kubectl, token, context, namespace string) *env {
+	t.Helper()
+	e := c.jobEnv(t, token)
+	args := []string{"gitlab", "use-context", context, "--certificate-authority", c.CAFile}
+	if namespace != "" {
+		args = append(args, "--namespace", namespace)
+	}
+	e.run(k.Path, args...).ok(t, "Embedded the CA bundle")
+	return e
+}
+
 // TestRealKASCIJob: in a CI job, through every kubectl: use-context embeds
 // KAS's CA, kubectl reaches the cluster as the job that real KAS
 // impersonates (access_as: ci_job), whoami shows that identity exactly as
@@ -189,23 +191,7 @@ func TestRealKASCIJob(t *testing.T) {
 			run("get", "pods", "-n", "ns").ok(t, "web-0")
 			run("get", "pods", "-n", "other").fails(t, `pods is forbidden: User "gitlab:ci_job:4242" cannot list resource "pods"`)
 
-			r := run("gitlab", "whoami").ok(t, "gitlab:ci_job:4242", "Access as ci_job (access_as: {ci_job: {}})")
-			for _, g := range realCIJobGroups {
-				if !strings.Contains(r.stdout, g+"\n") {
-					t.Errorf("whoami lacks group %s:\n%s", g, r.stdout)
-				}
-			}
-			w := decodeWhoami(t, run("gitlab", "whoami", "-o", "json").ok(t))
-			// kube-apiserver adds system:authenticated to whom it impersonates.
-			if want := append(slices.Clone(realCIJobGroups), "system:authenticated"); w.UserInfo.Username != "gitlab:ci_job:4242" || !slices.Equal(w.UserInfo.Groups, want) {
-				t.Errorf("whoami: %s in %q; want gitlab:ci_job:4242 in %q", w.UserInfo.Username, w.UserInfo.Groups, want)
-			}
-			if !equalExtra(w.UserInfo.Extra, realCIJobExtra) {
-				t.Errorf("extra = %q, want %q", w.UserInfo.Extra, realCIJobExtra)
-			}
-			if !strings.HasPrefix(k.Version, "v1.27") {
-				sameAsKubectlAuthWhoami(t, w, run("auth", "whoami", "-o", "json").ok(t))
-			}
+			expectWhoami(t, k, run, "gitlab:ci_job:4242", realCIJobGroups, ciJobExtra, "Access as ci_job (access_as: {ci_job: {}})")
 
 			// access_as: agent (staging, through group/sub): the agent's own
 			// service account, which may list namespaces.
@@ -232,40 +218,6 @@ func TestRealKASCIJob(t *testing.T) {
 		return r.Path == "/api/v4/job/allowed_agents" && r.JobToken == realJobToken && r.Status == 200
 	}) {
 		t.Errorf("KAS never asked GitLab for the job's allowed agents: %+v", c.GitLab.Requests())
-	}
-}
-
-// equalExtra compares userInfo.extra maps.
-func equalExtra(got, want map[string][]string) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for k, v := range want {
-		if !slices.Equal(got[k], v) {
-			return false
-		}
-	}
-	return true
-}
-
-// sameAsKubectlAuthWhoami: kubectl's own SelfSubjectReview client (1.28+)
-// sees what kubectl gitlab whoami shows.
-func sameAsKubectlAuthWhoami(t *testing.T, w whoamiJSON, oracle result) {
-	t.Helper()
-	var review struct {
-		Status struct {
-			UserInfo json.RawMessage `json:"userInfo"`
-		} `json:"status"`
-	}
-	if err := json.Unmarshal([]byte(oracle.stdout), &review); err != nil {
-		t.Fatalf("kubectl auth whoami: %v\n%s", err, oracle)
-	}
-	var theirs, ours any
-	json.Unmarshal(review.Status.UserInfo, &theirs)
-	mine, _ := json.Marshal(w.UserInfo)
-	json.Unmarshal(mine, &ours)
-	if mustJSON(ours) != mustJSON(theirs) {
-		t.Errorf("kubectl gitlab whoami and kubectl auth whoami differ:\n%s\n%s", mustJSON(ours), mustJSON(theirs))
 	}
 }
 
@@ -300,28 +252,12 @@ func TestRealKASWorkstation(t *testing.T) {
 			run("get", "pods", "-n", "ns").ok(t, "web-0")
 			run("get", "configmaps", "-n", "ns").fails(t, `User "gitlab:user:alice" cannot list resource "configmaps"`)
 
-			r := run("gitlab", "whoami").ok(t, "gitlab:user:alice", "Access as user")
-			wantGroups := []string{"gitlab:user", "gitlab:project_role:77:guest", "gitlab:project_role:77:reporter",
-				"gitlab:project_role:77:developer", "gitlab:project_role:77:maintainer"}
-			for _, g := range wantGroups {
-				if !strings.Contains(r.stdout, g+"\n") {
-					t.Errorf("whoami lacks group %s:\n%s", g, r.stdout)
-				}
-			}
-			w := decodeWhoami(t, run("gitlab", "whoami", "-o", "json").ok(t))
-			if want := append(wantGroups, "system:authenticated"); w.UserInfo.Username != "gitlab:user:alice" || !slices.Equal(w.UserInfo.Groups, want) {
-				t.Errorf("whoami: %s in %q; want gitlab:user:alice in %q", w.UserInfo.Username, w.UserInfo.Groups, want)
-			}
-			wantExtra := map[string][]string{
-				"agent.gitlab.com/id": {"1234"}, "agent.gitlab.com/username": {"alice"},
-				"agent.gitlab.com/access_type": {"personal_access_token"}, "agent.gitlab.com/config_project_id": {"77"},
-			}
-			if !equalExtra(w.UserInfo.Extra, wantExtra) {
-				t.Errorf("extra = %q, want %q", w.UserInfo.Extra, wantExtra)
-			}
-			if !strings.HasPrefix(k.Version, "v1.27") {
-				sameAsKubectlAuthWhoami(t, w, run("auth", "whoami", "-o", "json").ok(t))
-			}
+			expectWhoami(t, k, run, "gitlab:user:alice", []string{"gitlab:user", "gitlab:project_role:77:guest", "gitlab:project_role:77:reporter",
+				"gitlab:project_role:77:developer", "gitlab:project_role:77:maintainer"},
+				map[string][]string{
+					"agent.gitlab.com/id": {"1234"}, "agent.gitlab.com/username": {"alice"},
+					"agent.gitlab.com/access_type": {"personal_access_token"}, "agent.gitlab.com/config_project_id": {"77"},
+				}, "Access as user")
 		})
 	}
 

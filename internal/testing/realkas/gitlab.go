@@ -163,23 +163,16 @@ func (g *GitLab) waitForPost(agentID int64, after int, deadline time.Time) bool 
 	return true
 }
 
+// recorder keeps the status a handler answered (every handler here sets
+// one with WriteHeader).
 type recorder struct {
 	http.ResponseWriter
 	status int
 }
 
 func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
+	r.status = code
 	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
 }
 
 func (g *GitLab) serve(w http.ResponseWriter, r *http.Request) {
@@ -241,6 +234,14 @@ func (g *GitLab) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// decodeProtoJSON reads a body KAS wrote with protojson, in which an int64
+// is a JSON string: decode those into json.Number.
+func decodeProtoJSON(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -296,12 +297,10 @@ func agentConfigFile(repos string, p *Project, agentName string) string {
 // lib/api/internal/kubernetes.rb, POST agent_configuration).
 func (g *GitLab) agentConfiguration(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		AgentID     json.Number     `json:"agent_id"` // protojson: an int64 is a string
+		AgentID     json.Number     `json:"agent_id"`
 		AgentConfig json.RawMessage `json:"agent_config"`
 	}
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	if err := dec.Decode(&body); err != nil || body.AgentConfig == nil {
+	if err := decodeProtoJSON(r, &body); err != nil || body.AgentConfig == nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "agent_id is missing, agent_config is missing"})
 		return
 	}
@@ -380,9 +379,7 @@ func (g *GitLab) authorizeProxyUser(w http.ResponseWriter, r *http.Request) {
 		AccessType string      `json:"access_type"`
 		AccessKey  string      `json:"access_key"`
 	}
-	dec := json.NewDecoder(r.Body)
-	dec.UseNumber()
-	if dec.Decode(&body) != nil || body.AccessType != "personal_access_token" {
+	if decodeProtoJSON(r, &body) != nil || body.AccessType != "personal_access_token" {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"message": "400 Bad request - Invalid access_key"})
 		return
 	}

@@ -101,76 +101,49 @@ type PAT struct {
 	ExpiresAt string // YYYY-MM-DD; "" for never
 }
 
-func (w *World) user(name string) *User {
-	for i := range w.Users {
-		if w.Users[i].Username == name {
-			return &w.Users[i]
+// find returns the first element of list that match accepts, or nil.
+func find[T any](list []T, match func(*T) bool) *T {
+	for i := range list {
+		if match(&list[i]) {
+			return &list[i]
 		}
 	}
 	return nil
+}
+
+func (w *World) user(name string) *User {
+	return find(w.Users, func(u *User) bool { return u.Username == name })
 }
 
 func (w *World) project(id int64) *Project {
-	for i := range w.Projects {
-		if w.Projects[i].ID == id {
-			return &w.Projects[i]
-		}
-	}
-	return nil
+	return find(w.Projects, func(p *Project) bool { return p.ID == id })
 }
 
-func (w *World) projectByPath(p string) *Project {
-	for i := range w.Projects {
-		if strings.EqualFold(w.Projects[i].Path, p) {
-			return &w.Projects[i]
-		}
-	}
-	return nil
+// projectByPath and groupByPath find by full path, as GitLab does:
+// whatever the case.
+func (w *World) projectByPath(path string) *Project {
+	return find(w.Projects, func(p *Project) bool { return strings.EqualFold(p.Path, path) })
 }
 
-func (w *World) groupByPath(p string) *Group {
-	for i := range w.Groups {
-		if strings.EqualFold(w.Groups[i].Path, p) {
-			return &w.Groups[i]
-		}
-	}
-	return nil
+func (w *World) groupByPath(path string) *Group {
+	return find(w.Groups, func(g *Group) bool { return strings.EqualFold(g.Path, path) })
 }
 
 func (w *World) agent(id int64) *Agent {
-	for i := range w.Agents {
-		if w.Agents[i].ID == id {
-			return &w.Agents[i]
-		}
-	}
-	return nil
+	return find(w.Agents, func(a *Agent) bool { return a.ID == id })
 }
 
+// agentByToken, job and pat find by secret; "" finds nothing.
 func (w *World) agentByToken(token string) *Agent {
-	for i := range w.Agents {
-		if token != "" && w.Agents[i].Token == token {
-			return &w.Agents[i]
-		}
-	}
-	return nil
+	return find(w.Agents, func(a *Agent) bool { return token != "" && a.Token == token })
 }
 
 func (w *World) job(token string) *Job {
-	for i := range w.Jobs {
-		if token != "" && w.Jobs[i].Token == token {
-			return &w.Jobs[i]
-		}
-	}
-	return nil
+	return find(w.Jobs, func(j *Job) bool { return token != "" && j.Token == token })
 }
 
 func (w *World) pat(token string) *PAT {
-	for i := range w.PATs {
-		if token != "" && w.PATs[i].Token == token {
-			return &w.PATs[i]
-		}
-	}
-	return nil
+	return find(w.PATs, func(p *PAT) bool { return token != "" && p.Token == token })
 }
 
 // ancestors are the groups a path sits in, innermost first (GitLab's

@@ -195,3 +195,21 @@ func TestAuthorizeProxyUser(t *testing.T) {
 		t.Errorf("bob, Developer of group/sub, through agent 2: %s", got)
 	}
 }
+
+// TestCloneIsolates: what a stack's GitLab.Update changes in its copy of
+// the world leaves the caller's world as it was.
+func TestCloneIsolates(t *testing.T) {
+	w := fakeWorld()
+	w.Jobs = []Job{{Token: "j", ID: 1, ProjectID: 150, Username: "alice", Environment: &Environment{Name: "prod"}}}
+	w.PATs = []PAT{{Token: "p", Username: "alice", Scopes: []string{"k8s_proxy"}}}
+	c := w.clone()
+	c.Groups[1].Members["bob"] = Owner
+	c.Projects[0].Members["carol"] = Guest
+	c.Jobs[0].Environment.Name = "staging"
+	c.PATs[0].Scopes[0] = "api"
+	c.Agents[0].Config = ""
+	if w.Groups[1].Members["bob"] != Reporter || len(w.Projects[0].Members) != 2 || w.Jobs[0].Environment.Name != "prod" ||
+		w.PATs[0].Scopes[0] != "k8s_proxy" || w.Agents[0].Config == "" {
+		t.Errorf("the original changed: %+v", w)
+	}
+}

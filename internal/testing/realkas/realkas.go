@@ -100,6 +100,7 @@ func start(t testing.TB, world World) (*Stack, error) {
 	if err := world.validate(); err != nil {
 		return nil, err
 	}
+	world = world.clone() // what GitLab.Update changes is the stack's alone
 	began := time.Now()
 	s := &Stack{t: t, bins: Build(t), agents: map[int64]*testprocess.Process{}, probes: map[int64]string{}}
 	s.API = testapiserver.Start(t)

@@ -1,7 +1,9 @@
 package realkas
 
 import (
+	"maps"
 	"path"
+	"slices"
 	"strings"
 	"time"
 )
@@ -99,6 +101,31 @@ type PAT struct {
 	Scopes    []string
 	Revoked   bool
 	ExpiresAt string // YYYY-MM-DD; "" for never
+}
+
+// clone copies the world deep enough that changing the copy's entities and
+// members leaves the original as it was.
+func (w World) clone() World {
+	c := World{Users: slices.Clone(w.Users), Agents: slices.Clone(w.Agents), Jobs: slices.Clone(w.Jobs)}
+	for _, g := range w.Groups {
+		g.Members = maps.Clone(g.Members)
+		c.Groups = append(c.Groups, g)
+	}
+	for _, p := range w.Projects {
+		p.Members = maps.Clone(p.Members)
+		c.Projects = append(c.Projects, p)
+	}
+	for _, p := range w.PATs {
+		p.Scopes = slices.Clone(p.Scopes)
+		c.PATs = append(c.PATs, p)
+	}
+	for i, j := range c.Jobs {
+		if j.Environment != nil {
+			env := *j.Environment
+			c.Jobs[i].Environment = &env
+		}
+	}
+	return c
 }
 
 // find returns the first element of list that match accepts, or nil.

@@ -218,6 +218,10 @@ func (g *GitLab) serve(w http.ResponseWriter, r *http.Request) {
 			// internal/gitlab/api/send_usage_ping.go; counted and forgotten.
 			rec.WriteHeader(http.StatusNoContent)
 		default:
+			// Among others internal/gitlab/api/module_request.go: agentk's
+			// starboard_vulnerability module asks for
+			// modules/starboard_vulnerability/policies_configuration,
+			// which only GitLab EE with security policies serves.
 			notFoundRoute(rec)
 		}
 		return

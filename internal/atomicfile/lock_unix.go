@@ -22,10 +22,17 @@ func lockFile(f *os.File, wait bool) error {
 	}
 }
 
-func releaseAndRemove(f *os.File, path string) {
-	os.Remove(path)
+// releaseAndRemove removes path, then closes (and so unlocks) f.
+func releaseAndRemove(f *os.File, path string) error {
+	err := os.Remove(path)
 	f.Close()
+	return err
 }
+
+// staleRemovalRaced: on Unix a file is removed even while others have it
+// open, so a failed removal is a real error (another user's file in a
+// sticky directory).
+func staleRemovalRaced(error) bool { return false }
 
 // writable reports whether the caller may write path, as open(2) would
 // decide (root may write anything).

@@ -19,10 +19,14 @@ func lockFile(f *os.File, wait bool) error {
 }
 
 // releaseAndRemove closes first: Windows cannot remove an open file.
-func releaseAndRemove(f *os.File, path string) {
+func releaseAndRemove(f *os.File, path string) error {
 	f.Close()
-	os.Remove(path)
+	return os.Remove(path)
 }
+
+// staleRemovalRaced: Windows cannot remove a file that another waiter has
+// open; it takes the lock over, or the next attempt removes it.
+func staleRemovalRaced(error) bool { return true }
 
 func writable(path string) error {
 	info, err := os.Stat(path)

@@ -67,6 +67,7 @@ var exitCodes = []struct {
 	{ExitBadInput, fixable.Is[*tokenstore.SeveralURLsError]},
 	{ExitFailed, fixable.Is[*gitlab.APIError]},
 	{ExitFailed, fixable.Is[*gitlab.NetworkError]},
+	{ExitBadInput, fixable.Is[*atomicfile.RefusedError]},
 	{ExitFailed, func(err error) bool { return errors.Is(err, atomicfile.ErrLockTimeout) }},
 }
 

@@ -11,8 +11,9 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
-	"os"
 	"strings"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
 )
 
 // CABundle is a validated PEM bundle of one or more CA certificates.
@@ -79,9 +80,13 @@ func (e *CAError) Fix() string {
 	return "pass the PEM file of the CA that signed KAS's certificate (--certificate-authority FILE or $KAS_CERTIFICATE); nothing was written"
 }
 
+// maxCABundleSize bounds a CA bundle file; a system's whole bundle of
+// public CAs is some 200 KiB.
+const maxCABundleSize = 4 << 20
+
 // LoadCAFile reads and validates a CA bundle file.
 func LoadCAFile(path string) (*CABundle, error) {
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadFile(path, maxCABundleSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, &CAError{Source: path, Msg: "no such file"}

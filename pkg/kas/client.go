@@ -12,12 +12,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/version"
@@ -25,6 +25,9 @@ import (
 
 // DefaultTimeout bounds each request of a Client.
 const DefaultTimeout = 15 * time.Second
+
+// maxTokenFileSize bounds a kubeconfig user's tokenFile.
+const maxTokenFileSize = 1 << 20
 
 // ClientConfig is how to reach the API server of one kubeconfig context:
 // for an agent context, KAS's k8s-proxy, which forwards to the agent's
@@ -240,7 +243,7 @@ func dataOrFile(data, dataField, file, definedIn string) ([]byte, string, error)
 	if !filepath.IsAbs(file) && definedIn != "" {
 		file = filepath.Join(filepath.Dir(definedIn), file)
 	}
-	b, err := os.ReadFile(file)
+	b, err := atomicfile.ReadFile(file, maxCABundleSize) // a PEM file, as a CA bundle
 	if err != nil {
 		return nil, "", &Error{Reason: ReasonKubeconfig, Message: "cannot read " + file + ": " + errors.Unwrap(err).Error(), Err: err,
 			Hint: "fix the path in the kubeconfig (relative paths are relative to the kubeconfig file)"}
@@ -273,7 +276,7 @@ func (c *Client) resolveCredential(ctx context.Context) (UserCredential, error) 
 		if !filepath.IsAbs(path) && c.cfg.UserFile != "" {
 			path = filepath.Join(filepath.Dir(c.cfg.UserFile), path)
 		}
-		data, err := os.ReadFile(path)
+		data, err := atomicfile.ReadFile(path, maxTokenFileSize)
 		if err != nil {
 			return UserCredential{}, &Error{Reason: ReasonCredential, Context: c.cfg.Context, Message: "cannot read the user's tokenFile " + path + ": " + errors.Unwrap(err).Error(), Err: err,
 				Hint: "fix tokenFile in the kubeconfig, or use an exec context: kubectl gitlab update-kubeconfig"}

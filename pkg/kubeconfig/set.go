@@ -4,10 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
 )
 
 // Paths says where kubeconfig files come from, by kubectl's rules:
@@ -90,6 +91,10 @@ func (s *Set) index() {
 	}
 }
 
+// MaxFileSize bounds what is read from one kubeconfig file: 64 MiB is some
+// 400,000 contexts, or 20,000 clusters with embedded CAs.
+const MaxFileSize = 64 << 20
+
 // Load reads every file the rules name. Missing files are skipped as kubectl
 // skips them (use RequireExisting for commands that need one). A file that
 // cannot be parsed is an error that names it and the line.
@@ -97,7 +102,7 @@ func Load(p Paths) (*Set, error) {
 	s := &Set{Paths: p}
 	for _, path := range p.List() {
 		f := &File{Path: path}
-		data, err := os.ReadFile(path)
+		data, err := atomicfile.ReadFile(path, MaxFileSize)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			if p.Explicit != "" {

@@ -46,7 +46,7 @@ func Update(path string, edit func(*Document) error) (changed bool, err error) {
 	}
 	defer lock.Release()
 
-	old, err := os.ReadFile(path)
+	old, err := atomicfile.ReadFile(lock.File(), MaxFileSize)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return false, fmt.Errorf("cannot read kubeconfig %s: %w", path, errors.Unwrap(err))
 	}
@@ -63,7 +63,7 @@ func Update(path string, edit func(*Document) error) (changed bool, err error) {
 	if bytes.Equal(doc.Bytes(), old) {
 		return false, nil
 	}
-	if err := atomicfile.WriteFile(path, doc.Bytes(), 0o600); err != nil {
+	if err := atomicfile.WriteFile(lock.File(), doc.Bytes(), 0o600); err != nil {
 		if errors.Is(err, fs.ErrPermission) {
 			return false, &NotWritableError{Path: path, Err: errors.Unwrap(err)}
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -25,10 +24,29 @@ type lockedJSONFile struct {
 	lockTimeout time.Duration
 }
 
+// maxJSONFileSize bounds tokens.json and the keyring index: a few hundred
+// bytes per GitLab instance.
+const maxJSONFileSize = 4 << 20
+
+// checkDir refuses a private file's directory when other users may write
+// it (they could plant or remove files there).
+func (f lockedJSONFile) checkDir() error {
+	if !f.private {
+		return nil
+	}
+	if err := atomicfile.CheckPrivateDir(filepath.Dir(f.path)); err != nil {
+		return fmt.Errorf("refusing to use %s: %w", f.path, err)
+	}
+	return nil
+}
+
 // read decodes the file into v; exists is false (and v untouched) when there
 // is no file.
 func (f lockedJSONFile) read(v any) (exists bool, err error) {
-	file, err := os.Open(f.path)
+	if err := f.checkDir(); err != nil {
+		return false, err
+	}
+	file, err := atomicfile.Open(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}
@@ -42,7 +60,7 @@ func (f lockedJSONFile) read(v any) (exists bool, err error) {
 			return false, err
 		}
 	}
-	data, err := io.ReadAll(file)
+	data, err := atomicfile.ReadAll(file, maxJSONFileSize)
 	if err != nil {
 		return false, fmt.Errorf("cannot read %s: %w", f.path, err)
 	}
@@ -65,6 +83,9 @@ func (f lockedJSONFile) update(v any, change func(exists bool) (changed bool, er
 	dir := filepath.Dir(f.path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("cannot create %s: %w", dir, err)
+	}
+	if err := f.checkDir(); err != nil {
+		return err
 	}
 	lock, err := atomicfile.Acquire(f.path, f.lockTimeout)
 	if err != nil {

@@ -139,8 +139,9 @@ func TestTakeoverWritesNoOldLock(t *testing.T) {
 }
 
 // TestLockSweepsAbandonedPreparations: the private files of runs killed
-// while preparing a lock are removed by the next holder, also when it
-// takes over a stale lock rather than creating one.
+// while preparing a lock, and the temp files of runs killed while writing,
+// are removed by the next holder, also when it takes over a stale lock
+// rather than creating one, and when it writes nothing.
 func TestLockSweepsAbandonedPreparations(t *testing.T) {
 	for _, stale := range []bool{false, true} {
 		t.Run("stale lock "+strconv.FormatBool(stale), func(t *testing.T) {
@@ -149,6 +150,7 @@ func TestLockSweepsAbandonedPreparations(t *testing.T) {
 			writeFile(t, config, "kind: Config\n", 0o600)
 			writeFile(t, config+".lock"+newInfix+"111", "", 0o600)
 			writeFile(t, config+".lock"+newInfix+"222", string(ourMarker)+"999999998\n", 0o600)
+			writeFile(t, filepath.Join(dir, ".config"+tempInfix+"333"), "kind: Con", 0o600)
 			if stale {
 				writeFile(t, config+".lock", string(ourMarker)+"999999999\n", 0o600)
 			}

@@ -80,6 +80,9 @@ func Acquire(file string, timeout time.Duration) (*Lock, error) {
 		}
 		l.held = append(l.held, heldLock{path: name + ".lock", f: f})
 	}
+	// Temp files of writers killed before their rename; swept by whoever
+	// holds the lock next, whether or not it writes.
+	removeWithPrefix(filepath.Dir(target), "."+filepath.Base(target)+tempInfix)
 	return l, nil
 }
 
@@ -96,7 +99,7 @@ func acquire(path, file string, deadline time.Time, timeout time.Duration) (*os.
 		switch {
 		case f != nil:
 			// Private files of runs killed while preparing a lock (see
-			// create); whoever holds the lock next sweeps them.
+			// create); swept by whoever holds the lock next.
 			removeWithPrefix(filepath.Dir(path), filepath.Base(path)+newInfix)
 			return f, nil
 		case errors.Is(err, errRetry) && time.Now().Before(deadline):

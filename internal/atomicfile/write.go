@@ -9,8 +9,8 @@ import (
 	"strings"
 )
 
-// tempInfix marks our temp files, so that a later writer holding the lock
-// can remove those that a killed writer left behind.
+// tempInfix marks our temp files, so that the next holder of the lock can
+// remove those that a killed writer left behind.
 const tempInfix = ".kubectl-gitlab-tmp-"
 
 // WriteFile replaces path with data: a new temp file in the same directory
@@ -49,7 +49,6 @@ func WriteFile(path string, data []byte, perm fs.FileMode) error {
 			return fmt.Errorf("cannot write %s: %w", path, err)
 		}
 	}
-	removeWithPrefix(dir, "."+base+tempInfix)
 	tmp, err := os.CreateTemp(dir, "."+base+tempInfix+"*")
 	if err != nil {
 		return fmt.Errorf("cannot write %s: %w", path, errors.Unwrap(err))

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,12 +37,17 @@ func manyAgents(t *testing.T, dir string, n int) string {
 }
 
 // TestConcurrentUseContext: 20 runs at once, each setting its own
-// namespace, lose no edit and leave a valid file and no lock or temp file.
+// namespace, half of them reaching the kubeconfig through a symlink, lose
+// no edit and leave a valid file, the link a link, and no lock or temp
+// file.
 func TestConcurrentUseContext(t *testing.T) {
 	const n = 20
 	e := newEnv(t)
 	path := manyAgents(t, e.dir, n)
-	e.vars["KUBECONFIG"] = path
+	link := filepath.Join(e.dir, "link")
+	if err := os.Symlink("config", link); err != nil {
+		t.Fatal(err)
+	}
 	kas := testkas.Start(t, testkas.Config{})
 	var wg sync.WaitGroup
 	results := make([]result, n)
@@ -50,7 +56,7 @@ func TestConcurrentUseContext(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			results[i] = e.run(filepath.Join(pluginDir, "kubectl-gitlab"), "use-context", "a"+strconv.Itoa(i),
-				"--namespace", "ns-"+strconv.Itoa(i), "--certificate-authority", kas.CAFile)
+				"--namespace", "ns-"+strconv.Itoa(i), "--certificate-authority", kas.CAFile, "--kubeconfig", []string{path, link}[i%2])
 		}()
 	}
 	wg.Wait()
@@ -75,6 +81,9 @@ func TestConcurrentUseContext(t *testing.T) {
 	}
 	if !strings.HasPrefix(cfg.CurrentContext, "group/agents:a") || len(cfg.Clusters["gitlab"].CertificateAuthorityData) == 0 {
 		t.Errorf("current-context %q, CA %d bytes", cfg.CurrentContext, len(cfg.Clusters["gitlab"].CertificateAuthorityData))
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the link is no longer a link")
 	}
 	assertNoLeftovers(t, e.dir)
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
 )
 
 // killAt starts the plugin and SIGKILLs it after delay (if it still runs).
@@ -43,37 +45,96 @@ func timeRun(t *testing.T, e *env, args ...string) time.Duration {
 	return time.Since(start)
 }
 
+func median(ds []time.Duration) time.Duration {
+	ds = slices.Clone(ds)
+	slices.Sort(ds)
+	return ds[len(ds)/2]
+}
+
+// states are the kubeconfig contents a kill may leave: each is checked to
+// load with client-go once, when recorded.
+type states map[string]bool
+
+func (s states) record(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clientcmd.Load(data); err != nil {
+		t.Fatalf("a clean run left a kubeconfig that does not load: %v", err)
+	}
+	s[string(data)] = true
+}
+
+// assertOneOf: after a kill the kubeconfig is exactly one of the states.
+func (s states) assertOneOf(t *testing.T, path string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s[string(data)] {
+		t.Fatalf("after a kill the kubeconfig is neither the old nor the new content (%d bytes)", len(data))
+	}
+}
+
+// Each case of TestCrashSafety aims for killsPerCase kills inside a run,
+// in at most attemptsPerKill times as many attempts: a loaded machine
+// makes the test slower, not flaky.
+const (
+	killsPerCase    = 115
+	attemptsPerKill = 4
+)
+
 // TestCrashSafety SIGKILLs use-context and update-kubeconfig at random
-// moments, at least 200 times: the kubeconfig always parses and is exactly
-// the old or the new content, the next run is never blocked by a lock, and
-// no temp or lock file stays behind.
+// moments, at least 200 times: the kubeconfig always is exactly the old or
+// the new content (which client-go loads), no kill leaves an empty lock
+// (which would block the next run), and after a clean run no temp, lock or
+// half-made lock file (.lock.new-*) stays behind.
 func TestCrashSafety(t *testing.T) {
-	deadline := time.Now().Add(90 * time.Second)
 	kills := 0
+	// killLoop kills runs at random moments until the case has its kills,
+	// checking after each kill. Delays are drawn from [0, aim): aim starts
+	// at 1.5 times the median clean run and follows the machine's load,
+	// shorter after a run that ended before its kill, longer after a kill
+	// that landed, so that about two kills in three land, spread over the
+	// whole run, however the load changes.
+	killLoop := func(t *testing.T, e *env, path string, known states, runtime time.Duration, prepare func(i int), args func(i int) []string) {
+		t.Helper()
+		aim := runtime + runtime/2
+		caseKills, i := 0, 0
+		for ; caseKills < killsPerCase && i < killsPerCase*attemptsPerKill; i++ {
+			prepare(i)
+			if killAt(t, e, time.Duration(rand.Int64N(int64(aim))), args(i)...) {
+				caseKills++
+				aim += aim / 20
+			} else {
+				aim = max(aim-aim/10, time.Millisecond)
+			}
+			known.assertOneOf(t, path)
+			assertNoEmptyLock(t, path)
+		}
+		t.Logf("%s: %d kills inside a run in %d attempts (median clean run %s, aim at the end %s)", args(0)[0], caseKills, i, runtime, aim)
+		kills += caseKills
+	}
 
 	t.Run("use-context", func(t *testing.T) {
 		e := newEnv(t)
 		path := manyAgents(t, e.dir, 2000) // ~300 KB: writes take a while
 		e.vars["KUBECONFIG"] = path
-		states := map[string]bool{}
-		record := func() { data, _ := os.ReadFile(path); states[string(data)] = true }
-		record()
+		known := states{}
+		known.record(t, path)
 		targets := []string{"a7", "a1999"}
-		var runtime time.Duration
-		for _, target := range targets {
-			runtime = max(runtime, timeRun(t, e, "use-context", target))
-			record()
+		var runtimes []time.Duration
+		for i := range 6 {
+			runtimes = append(runtimes, timeRun(t, e, "use-context", targets[i%2]))
+			known.record(t, path)
 		}
-		if len(states) != 3 {
-			t.Fatalf("%d distinct states, want 3", len(states))
+		if len(known) != 3 {
+			t.Fatalf("%d distinct states, want 3", len(known))
 		}
-		for i := 0; i < 170 && time.Now().Before(deadline); i++ {
-			delay := time.Duration(rand.Int64N(int64(runtime + runtime/2)))
-			if killAt(t, e, delay, "use-context", targets[i%2]) {
-				kills++
-			}
-			assertOneOf(t, path, states)
-		}
+		killLoop(t, e, path, known, median(runtimes), func(int) {}, func(i int) []string { return []string{"use-context", targets[i%2]} })
 		e.run(filepath.Join(pluginDir, "kubectl-gitlab"), "use-context", targets[0]).ok(t)
 		assertNoLeftovers(t, e.dir)
 		assertNoLockDebris(t, e.dir)
@@ -87,19 +148,21 @@ func TestCrashSafety(t *testing.T) {
 		e.vars["CI_API_V4_URL"] = kas.URL + "/api/v4"
 		e.vars["KAS_CERTIFICATE"] = kas.CAFile
 		pristine, _ := os.ReadFile(path)
-		runtime := timeRun(t, e, "update-kubeconfig")
-		updated, _ := os.ReadFile(path)
-		states := map[string]bool{string(pristine): true, string(updated): true}
-		for i := 0; kills < 230 && time.Now().Before(deadline); i++ {
+		restore := func(int) {
 			if err := os.WriteFile(path, pristine, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			delay := time.Duration(rand.Int64N(int64(runtime + runtime/2)))
-			if killAt(t, e, delay, "update-kubeconfig") {
-				kills++
-			}
-			assertOneOf(t, path, states)
 		}
+		known := states{}
+		known.record(t, path)
+		var runtimes []time.Duration
+		for i := range 5 {
+			restore(i)
+			runtimes = append(runtimes, timeRun(t, e, "update-kubeconfig"))
+		}
+		known.record(t, path)
+		updated, _ := os.ReadFile(path)
+		killLoop(t, e, path, known, median(runtimes), restore, func(int) []string { return []string{"update-kubeconfig"} })
 		e.run(filepath.Join(pluginDir, "kubectl-gitlab"), "update-kubeconfig").ok(t)
 		if data, _ := os.ReadFile(path); !bytes.Equal(data, updated) {
 			t.Errorf("after the kills, a clean run did not reach the updated state")
@@ -114,17 +177,12 @@ func TestCrashSafety(t *testing.T) {
 	}
 }
 
-func assertOneOf(t *testing.T, path string, states map[string]bool) {
+// assertNoEmptyLock: a kill never leaves an empty lock file, which looks
+// like kubectl's and would make the next run wait KubectlStaleAfter.
+func assertNoEmptyLock(t *testing.T, path string) {
 	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !states[string(data)] {
-		t.Fatalf("after a kill the kubeconfig is neither the old nor the new content (%d bytes)", len(data))
-	}
-	if _, err := clientcmd.Load(data); err != nil {
-		t.Fatalf("after a kill the kubeconfig does not load: %v", err)
+	if info, err := os.Lstat(path + ".lock"); err == nil && info.Size() == 0 {
+		t.Fatalf("a kill left an empty lock file, which the next run takes for kubectl's and waits %s for", atomicfile.KubectlStaleAfter)
 	}
 }
 

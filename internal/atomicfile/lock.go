@@ -165,7 +165,10 @@ func try(path string) (*os.File, error) {
 	// place would write into a file we did not make, and a run killed
 	// between emptying and marking it would leave an empty lock, which
 	// looks like kubectl's and blocks others for KubectlStaleAfter.
-	if err := releaseAndRemove(f, path); err != nil && !errors.Is(err, fs.ErrNotExist) && !staleRemovalRaced(err) {
+	if err := releaseAndRemove(f, path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		if staleRemovalRaced(err) {
+			return nil, nil // busy for now
+		}
 		return nil, fmt.Errorf("cannot remove stale lock file %s: %w", path, errors.Unwrap(err))
 	}
 	return nil, errRetry

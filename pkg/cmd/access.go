@@ -4,10 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/access"
 )
 
@@ -26,8 +26,13 @@ pipeline; these commands find them before you push.`,
 	return c
 }
 
+// maxConfigFileSize bounds the config.yaml read; KAS reads at most 128 KiB
+// unless its max_configuration_file_size says more (KAS
+// internal/module/agent_configuration/server/defaulting.go).
+const maxConfigFileSize = 4 << 20
+
 func readConfigFile(path string) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadFile(path, maxConfigFileSize)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, badInput("pass the agent's .gitlab/agents/<name>/config.yaml", "%s: no such file", path)

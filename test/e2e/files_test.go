@@ -18,8 +18,8 @@ const notRegular = "not a regular file"
 
 // TestSpecialFilesAreRefused: a FIFO (with no writer, or one that never
 // writes), a device such as /dev/zero, or a directory given as the
-// kubeconfig or the CA bundle is refused at once with exit code 2: no
-// hang, no read without end, and nothing written.
+// kubeconfig, the CA bundle or an agent's config.yaml is refused at once
+// with exit code 2: no hang, no read without end, and nothing written.
 func TestSpecialFilesAreRefused(t *testing.T) {
 	e := newEnv(t)
 	plugin := filepath.Join(pluginDir, "kubectl-gitlab")
@@ -54,6 +54,9 @@ func TestSpecialFilesAreRefused(t *testing.T) {
 			}
 			if data, _ := os.ReadFile(config); !bytes.Equal(data, pristine) {
 				t.Errorf("the kubeconfig changed")
+			}
+			if r := e.run(plugin, "access", "lint", special).fails(t, "cannot read "+special, notRegular); r.code != 2 {
+				t.Errorf("exit code %d, want 2", r.code)
 			}
 		})
 	}

@@ -24,9 +24,18 @@ func (s *Server) serveGitLab(w http.ResponseWriter, r *http.Request) {
 			writeGitLabJSON(w, http.StatusOK, allowedAgents(cfg, job))
 		}
 	case path == "/personal_access_tokens/self" && get:
+		if s.oauthTokenRefused(w, r) {
+			return
+		}
 		if pat := s.authenticatePAT(w, r, cfg, allScopes); pat != nil {
 			writeGitLabJSON(w, http.StatusOK, patJSON(pat))
 		}
+	case path == "/personal_access_tokens/self" && r.Method == http.MethodDelete:
+		s.revokePATSelf(w, r, cfg)
+	case path == "/user" && get:
+		s.currentUser(w, r, cfg)
+	case path == "/user/personal_access_tokens" && r.Method == http.MethodPost:
+		s.createPAT(w, r, cfg)
 	case path == "/personal_access_tokens/self/rotate" && r.Method == http.MethodPost:
 		s.rotate(w, r)
 	case path == "/internal/kubernetes/authorize_proxy_user" && r.Method == http.MethodPost:
@@ -58,8 +67,9 @@ var (
 	allScopes      []string                                            // self_information.rb: Gitlab::Auth.all_available_scopes
 )
 
-// scopeAllows is AccessTokenValidationService#include_any_scope?.
-func scopeAllows(pat *PAT, scopes []string, r *http.Request) bool {
+// scopeAllows is AccessTokenValidationService#include_any_scope?: has
+// holds one of scopes.
+func scopeAllows(has, scopes []string, r *http.Request) bool {
 	if scopes == nil {
 		return true
 	}
@@ -67,7 +77,7 @@ func scopeAllows(pat *PAT, scopes []string, r *http.Request) bool {
 		if s == "read_api" && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			continue
 		}
-		if slices.Contains(pat.Scopes, s) {
+		if slices.Contains(has, s) {
 			return true
 		}
 	}
@@ -137,7 +147,7 @@ func (s *Server) authenticatePAT(w http.ResponseWriter, r *http.Request, cfg Con
 		invalidToken(w, expiredDescription)
 	case pat.Revoked:
 		invalidToken(w, revokedDescription)
-	case !scopeAllows(pat, scopes, r):
+	case !scopeAllows(pat.Scopes, scopes, r):
 		insufficientScope(w, scopes)
 	default:
 		return pat

@@ -167,6 +167,25 @@ type Config struct {
 	// Tracing adds KAS's ". Trace ID: <32 hex>" to its messages, as KAS
 	// does when observability tracing is configured (GitLab.com).
 	Tracing bool
+
+	// OAuthApps are the OAuth applications login --web may name.
+	OAuthApps []OAuthApp
+	// Users approve device codes (Server.Approve); the tokens minted for
+	// them get their agents and role.
+	Users []User
+	// DeviceGrant says whether this GitLab has the device authorization
+	// grant: DeviceGrantOn (the zero value), DeviceGrantFlagOff,
+	// DeviceGrantAbsent.
+	DeviceGrant string
+	// DevicePollInterval and DeviceCodeExpiresIn are the device grant's
+	// interval and lifetime (5 s and 300 s when zero).
+	DevicePollInterval, DeviceCodeExpiresIn time.Duration
+	// PATMaxLifetimeDays is how far ahead a new personal access token may
+	// expire (365 days when zero).
+	PATMaxLifetimeDays int
+	// PATCreationForbidden: the user may not create personal access
+	// tokens (an administrator or enterprise group disabled them).
+	PATCreationForbidden bool
 }
 
 // CertificateCluster is a (deprecated) certificate-based cluster that
@@ -215,6 +234,7 @@ type Server struct {
 	rotated  int
 	families map[string]int // PAT token → rotation family
 	cache    *authCache
+	oauth    oauthState
 }
 
 // New starts a server on 127.0.0.1 with a fresh CA.
@@ -414,6 +434,8 @@ func (s *Server) serveGitLabHost(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasPrefix(path, "/api/v4/"):
 			s.serveGitLab(w, r)
+		case strings.HasPrefix(path, "/oauth/"):
+			s.serveOAuth(w, r)
 		case s.kas == nil && strings.HasPrefix(path, omnibusKASPath+"/k8s-proxy/"):
 			s.serveKAS(w, r, strings.TrimPrefix(path, omnibusKASPath+"/k8s-proxy"))
 		default:

@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 )
 
@@ -70,7 +71,9 @@ type PersonalAccessToken struct {
 	Active    bool     `json:"active"`
 	Scopes    []string `json:"scopes"`
 	ExpiresAt *string  `json:"expires_at"` // YYYY-MM-DD
-	// Token is set only in the answer to a rotation.
+	CreatedAt string   `json:"created_at"` // ISO 8601
+	// Token is set only in the answers that create a token (rotation,
+	// CreatePersonalAccessToken).
 	Token string `json:"token,omitempty"`
 }
 
@@ -84,7 +87,6 @@ func (c *Client) PersonalAccessTokenSelf(ctx context.Context) (*PersonalAccessTo
 // (needs the self_rotate scope); the old one is revoked.
 func (c *Client) RotatePersonalAccessToken(ctx context.Context) (*PersonalAccessToken, error) {
 	var p PersonalAccessToken
-	c2 := *c
-	c2.Attempts = 1 // a rotation that reached GitLab must not be repeated
-	return &p, c2.do(ctx, "POST", "/personal_access_tokens/self/rotate", &p)
+	// A rotation that reached GitLab must not be repeated.
+	return &p, c.send(ctx, request{method: http.MethodPost, endpoint: "/api/v4/personal_access_tokens/self/rotate", once: true}, &p)
 }

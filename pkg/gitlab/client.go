@@ -28,6 +28,7 @@ import (
 // Auth is how a request proves who sends it.
 type Auth struct {
 	header string
+	prefix string // before the secret in the header, e.g. "Bearer "
 	secret string
 }
 
@@ -36,6 +37,11 @@ func JobToken(token string) Auth { return Auth{header: "JOB-TOKEN", secret: toke
 
 // PrivateToken authenticates with a personal access token (PRIVATE-TOKEN).
 func PrivateToken(token string) Auth { return Auth{header: "PRIVATE-TOKEN", secret: token} }
+
+// Bearer authenticates with an OAuth access token (Authorization: Bearer).
+func Bearer(token string) Auth {
+	return Auth{header: "Authorization", prefix: "Bearer ", secret: token}
+}
 
 // Client talks to one GitLab instance.
 type Client struct {
@@ -96,6 +102,9 @@ type APIError struct {
 	Endpoint string // the path, e.g. /api/v4/job/allowed_agents
 	Status   int
 	Message  string // from the body, with the secret scrubbed
+	// Code is the body's OAuth error code ("error": invalid_grant,
+	// insufficient_scope, …), when it has one.
+	Code string
 }
 
 func (e *APIError) Error() string {
@@ -152,14 +161,36 @@ func (c *Client) get(ctx context.Context, path string, out any) error {
 	return c.do(ctx, http.MethodGet, path, out)
 }
 
+// do makes a request without a body to path (below /api/v4).
 func (c *Client) do(ctx context.Context, method, path string, out any) error {
+	return c.send(ctx, request{method: method, endpoint: "/api/v4" + path}, out)
+}
+
+// request is one call: where, what it sends, how often it may be tried.
+type request struct {
+	method   string
+	endpoint string // below the base URL: /api/v4/…, /oauth/…
+	// form is the urlencoded body, or nil; its secrets are scrubbed
+	// from errors like the client's own.
+	form    url.Values
+	secrets []string
+	// once: a call that changed something at GitLab (minted a token)
+	// must not be repeated.
+	once bool
+}
+
+func (c *Client) send(ctx context.Context, r request, out any) error {
 	u := c.BaseURL()
-	endpoint := "/api/v4" + path
+	endpoint := r.endpoint
 	rawPath := strings.TrimRight(u.EscapedPath(), "/") + endpoint
 	u.RawPath = rawPath
 	u.Path, _ = url.PathUnescape(rawPath)
+	attempts := max(c.Attempts, 1)
+	if r.once {
+		attempts = 1
+	}
 	var lastErr error
-	for attempt := 1; attempt <= max(c.Attempts, 1); attempt++ {
+	for attempt := 1; attempt <= attempts; attempt++ {
 		if attempt > 1 {
 			wait := c.Backoff(attempt - 1)
 			if ra := retryAfter(lastErr); ra > 0 {
@@ -169,7 +200,7 @@ func (c *Client) do(ctx context.Context, method, path string, out any) error {
 				return lastErr
 			}
 		}
-		retry, err := c.once(ctx, method, u.String(), endpoint, out)
+		retry, err := c.once(ctx, r, u.String(), out)
 		if err == nil {
 			return nil
 		}
@@ -197,37 +228,45 @@ func retryAfter(err error) time.Duration {
 }
 
 // once makes one request; retry says whether another try may help.
-func (c *Client) once(ctx context.Context, method, rawURL, endpoint string, out any) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, method, rawURL, nil)
+func (c *Client) once(ctx context.Context, r request, rawURL string, out any) (retry bool, err error) {
+	method, endpoint := r.method, r.endpoint
+	var body io.Reader
+	if r.form != nil {
+		body = strings.NewReader(r.form.Encode())
+	}
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, body)
 	if err != nil {
 		return false, err
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "kubectl-gitlab/"+version.String())
+	if r.form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
 	if c.auth.secret != "" {
-		req.Header.Set(c.auth.header, c.auth.secret)
+		req.Header.Set(c.auth.header, c.auth.prefix+c.auth.secret)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return isTransient(err), &NetworkError{Method: method, Endpoint: endpoint, Err: c.scrubErr(err)}
+		return isTransient(err), &NetworkError{Method: method, Endpoint: endpoint, Err: c.scrubErr(err, r.secrets...)}
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
 	if err != nil {
-		return true, &NetworkError{Method: method, Endpoint: endpoint, Err: c.scrubErr(err)}
+		return true, &NetworkError{Method: method, Endpoint: endpoint, Err: c.scrubErr(err, r.secrets...)}
 	}
 	if resp.StatusCode/100 != 2 {
-		apiErr := &APIError{Method: method, Endpoint: endpoint, Status: resp.StatusCode, Message: c.scrub(errorMessage(body))}
+		apiErr := &APIError{Method: method, Endpoint: endpoint, Status: resp.StatusCode, Message: c.scrub(errorMessage(data), r.secrets...), Code: oauthErrorCode(data)}
 		transient := resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500
 		if s, convErr := strconv.Atoi(resp.Header.Get("Retry-After")); convErr == nil && transient {
 			return true, &retryAfterError{APIError: apiErr, after: time.Duration(s) * time.Second}
 		}
 		return transient, apiErr
 	}
-	if out == nil {
+	if out == nil || resp.StatusCode == http.StatusNoContent {
 		return false, nil
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := json.Unmarshal(data, out); err != nil {
 		return false, &APIError{Method: method, Endpoint: endpoint, Status: resp.StatusCode, Message: "the answer is not the expected JSON: " + err.Error()}
 	}
 	return false, nil
@@ -275,16 +314,19 @@ func errorMessage(body []byte) string {
 	return text
 }
 
-// scrub removes the secret from text that came back from the network.
-func (c *Client) scrub(s string) string {
-	if c.auth.secret == "" {
-		return s
+// scrub removes the secrets (the client's, and those a request sent)
+// from text that came back from the network.
+func (c *Client) scrub(s string, secrets ...string) string {
+	for _, secret := range append(secrets, c.auth.secret) {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "[REDACTED]")
+		}
 	}
-	return strings.ReplaceAll(s, c.auth.secret, "[REDACTED]")
+	return s
 }
 
-func (c *Client) scrubErr(err error) error {
-	msg := c.scrub(err.Error())
+func (c *Client) scrubErr(err error, secrets ...string) error {
+	msg := c.scrub(err.Error(), secrets...)
 	if msg == err.Error() {
 		return err
 	}

@@ -113,9 +113,12 @@ func (s *autoStore) Set(rawURL string, e Entry) error {
 		if !errors.As(err, &tb) && !isKeyringDown(err) {
 			return err // bad input, not a keyring problem
 		}
+		if e.RefreshToken != "" {
+			return refreshTokenRefused(url, "the OS keyring cannot be used ("+oneLine(err.Error())+")")
+		}
 		s.fallBack(err, tb == nil)
 	}
-	return s.file.Set(url, e)
+	return s.file.Set(url, e) // which refuses a refresh token
 }
 
 func (s *autoStore) Delete(rawURL string) error {

@@ -74,6 +74,9 @@ func (s *fileStore) Set(rawURL string, e Entry) error {
 	if err != nil {
 		return err
 	}
+	if e.RefreshToken != "" {
+		return refreshTokenRefused(url, "--token-store file keeps tokens in "+s.file.path)
+	}
 	var doc tokenFile
 	return s.file.update(&doc, func(bool) (bool, error) {
 		if err := s.checkVersion(doc); err != nil {

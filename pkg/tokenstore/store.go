@@ -157,21 +157,49 @@ type Entry struct {
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	// StoredAt is when this entry was stored.
 	StoredAt time.Time `json:"stored_at,omitzero"`
+	// Origin is how the token came: OriginWeb (login --web minted it)
+	// or OriginPasted (the user gave it; also "", from older versions).
+	Origin string `json:"origin,omitempty"`
+	// User is the GitLab user the token belongs to, when known.
+	User string `json:"user,omitempty"`
+	// ClientID is the OAuth application login --web used: refreshing and
+	// revoking its tokens name it.
+	ClientID string `json:"client_id,omitempty"`
+	// RefreshToken is an OAuth refresh token (scope api) kept at the
+	// user's request, so that an expiring token is replaced without a
+	// browser. A secret broader than Token: only the OS keyring keeps it.
+	RefreshToken string `json:"refresh_token,omitempty"`
 }
 
-// String hides the token so that printing an Entry by mistake leaks nothing.
+// Origins of a token.
+const (
+	OriginWeb    = "web"
+	OriginPasted = "pasted"
+)
+
+// Minted tells a token that login --web minted (and logout revokes) from
+// one the user pasted.
+func (e Entry) Minted() bool { return e.Origin == OriginWeb }
+
+// String hides the secrets so that printing an Entry by mistake leaks nothing.
 func (e Entry) String() string {
-	return fmt.Sprintf("{token:[redacted] id:%d name:%q scopes:%v expires_at:%s}", e.TokenID, e.TokenName, e.Scopes, e.ExpiresAt)
+	return fmt.Sprintf("{token:[redacted] id:%d name:%q scopes:%v expires_at:%s origin:%s refresh_token_kept:%t}",
+		e.TokenID, e.TokenName, e.Scopes, e.ExpiresAt, e.Origin, e.RefreshToken != "")
 }
 
 // GoString hides the token from %#v as well.
 func (e Entry) GoString() string { return "tokenstore.Entry" + e.String() }
 
 func (e Entry) info(url, kind, where string) Info {
+	origin := e.Origin
+	if origin == "" {
+		origin = OriginPasted
+	}
 	return Info{
 		URL: url, Kind: kind, Where: where,
 		TokenID: e.TokenID, TokenName: e.TokenName, Scopes: e.Scopes,
 		ExpiresAt: e.ExpiresAt, SelfRotate: e.SelfRotate, StoredAt: e.StoredAt,
+		CreatedAt: e.CreatedAt, Origin: origin, User: e.User, RefreshTokenKept: e.RefreshToken != "",
 	}
 }
 
@@ -186,6 +214,11 @@ type Info struct {
 	ExpiresAt  Date      `json:"expires_at,omitzero"`
 	SelfRotate bool      `json:"self_rotate,omitempty"`
 	StoredAt   time.Time `json:"stored_at,omitzero"`
+	CreatedAt  time.Time `json:"created_at,omitzero"`
+	Origin     string    `json:"origin,omitempty"` // OriginWeb or OriginPasted
+	User       string    `json:"user,omitempty"`
+	// RefreshTokenKept: an OAuth refresh token is kept with the token.
+	RefreshTokenKept bool `json:"refresh_token_kept,omitempty"`
 }
 
 // prepareSet normalises the URL, refuses an empty token and stamps
@@ -202,6 +235,15 @@ func prepareSet(rawURL string, e Entry, now func() time.Time) (string, Entry, er
 		e.StoredAt = now().UTC()
 	}
 	return url, e, nil
+}
+
+// ErrRefreshTokenNeedsKeyring is wrapped by a Set that would keep an
+// OAuth refresh token anywhere but the OS keyring.
+var ErrRefreshTokenNeedsKeyring = errors.New("an OAuth refresh token is kept only in the OS keyring")
+
+func refreshTokenRefused(url, why string) error {
+	return fixable.Errorf("log in without --keep-refresh-token: only the k8s_proxy token is then kept, and it may go to a 0600 file",
+		"cannot keep the refresh token for %s: %w, and %s", url, ErrRefreshTokenNeedsKeyring, why)
 }
 
 func notFound(url, where string) error {

@@ -176,7 +176,11 @@ func patJSON(p *PAT) object {
 	if scopes == nil {
 		scopes = []string{}
 	}
-	return object{{"id", p.ID}, {"name", p.Name}, {"revoked", p.Revoked}, {"created_at", "2026-01-01T00:00:00.000Z"},
+	created := "2026-01-01T00:00:00.000Z"
+	if !p.CreatedAt.IsZero() {
+		created = p.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z") // Rails' JSON time
+	}
+	return object{{"id", p.ID}, {"name", p.Name}, {"revoked", p.Revoked}, {"created_at", created},
 		{"description", nil}, {"scopes", scopes}, {"user_id", p.UserID}, {"last_used_at", nil},
 		{"active", !p.Revoked && !patExpired(p)}, {"expires_at", expires}}
 }

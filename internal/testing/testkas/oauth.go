@@ -650,7 +650,7 @@ func (s *Server) createPAT(w http.ResponseWriter, r *http.Request, cfg Config) {
 	}
 	s.mu.Lock()
 	next := PAT{Token: "glpat-" + randomToken(10), ID: int64(1000 + len(s.cfg.PATs)), Name: name, UserID: p.user.ID, Username: p.user.Username,
-		Scopes: scopes, ExpiresAt: expires.Format(time.DateOnly), Agents: p.user.Agents, Role: p.user.Role}
+		Scopes: scopes, ExpiresAt: expires.Format(time.DateOnly), Agents: p.user.Agents, Role: p.user.Role, CreatedAt: s.nowLocked()}
 	s.cfg.PATs = append(s.cfg.PATs, next)
 	s.oauth.minted = append(s.oauth.minted, next.Token)
 	s.mu.Unlock()

@@ -123,6 +123,8 @@ type PAT struct {
 	// Role is the user's role on every project and group ("" =
 	// developer; NoAccess = not a member of a private project).
 	Role string
+	// CreatedAt is GitLab's created_at (2026-01-01 when empty).
+	CreatedAt time.Time
 }
 
 // NoAccess is a PAT.Role: the user cannot see the projects.

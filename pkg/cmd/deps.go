@@ -13,9 +13,11 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -43,15 +45,51 @@ type Deps struct {
 	Transport http.RoundTripper
 	// Keyring replaces the OS keyring (tests); nil means the OS keyring.
 	Keyring tokenstore.KeyringBackend
+	// Sleep waits, or returns ctx's error when it ends first; nil means a
+	// timer. Tests advance their clock instead.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// OpenBrowser opens a URL in the user's browser; nil when there is
+	// none to open (no display, over SSH, tests).
+	OpenBrowser func(url string) error
+	// Context is what a long command (login --web) runs in: it ends on
+	// Ctrl-C. nil means one that never ends.
+	Context func() (context.Context, context.CancelFunc)
 }
 
 // SystemDeps are the real process's streams, environment and clock.
 func SystemDeps() *Deps {
 	return &Deps{
-		IO:        genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
-		LookupEnv: os.LookupEnv,
-		Now:       time.Now,
-		Terminal:  systemTerminal(os.Stdin, os.Stderr),
+		IO:          genericiooptions.IOStreams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr},
+		LookupEnv:   os.LookupEnv,
+		Now:         time.Now,
+		Terminal:    systemTerminal(os.Stdin, os.Stderr),
+		OpenBrowser: systemBrowser(runtime.GOOS, os.LookupEnv),
+		Context: func() (context.Context, context.CancelFunc) {
+			return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		},
+	}
+}
+
+// context is the context a long command runs in.
+func (d *Deps) context() (context.Context, context.CancelFunc) {
+	if d.Context == nil {
+		return context.WithCancel(context.Background())
+	}
+	return d.Context()
+}
+
+// sleep is Deps.Sleep, else a timer.
+func (d *Deps) sleep(ctx context.Context, wait time.Duration) error {
+	if d.Sleep != nil {
+		return d.Sleep(ctx, wait)
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 
@@ -201,12 +239,15 @@ func (d *Deps) tokenStore(kind string, notices io.Writer) (tokenstore.Store, err
 	return s, nil
 }
 
-// rotator rotates stored personal access tokens, warning on stderr.
-func (d *Deps) rotator() pat.Rotator {
-	return pat.Rotator{LockDir: d.configDir(), Now: d.Now, Warnings: d.IO.ErrOut,
-		Client: func(url, token string) (*gitlab.Client, error) {
-			return d.gitlabClient(url, gitlab.PrivateToken(token), nil)
-		}}
+// renewer renews stored personal access tokens, warning on stderr.
+func (d *Deps) renewer() pat.Renewer {
+	return pat.Renewer{LockDir: d.configDir(), Now: d.Now, Warnings: d.IO.ErrOut, Client: d.gitlabClientFor}
+}
+
+// gitlabClientFor is gitlabClient with the system's CAs, as the use-case
+// packages take it.
+func (d *Deps) gitlabClientFor(url string, auth gitlab.Auth) (*gitlab.Client, error) {
+	return d.gitlabClient(url, auth, nil)
 }
 
 // lookPath finds a program on the PATH of Deps' environment, as kubectl

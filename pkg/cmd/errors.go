@@ -12,6 +12,7 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/login"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
@@ -65,6 +66,10 @@ var exitCodes = []struct {
 	{ExitBadInput, fixable.Is[*kas.CAError]},
 	{ExitBadInput, fixable.Is[*gitlab.URLError]},
 	{ExitBadInput, fixable.Is[*tokenstore.SeveralURLsError]},
+	// An OAuth application GitLab refuses is bad input; a login denied,
+	// expired or cancelled failed.
+	{ExitBadInput, func(err error) bool { return login.IsReason(err, login.ReasonBadClient) }},
+	{ExitFailed, fixable.Is[*login.Error]},
 	{ExitFailed, fixable.Is[*gitlab.APIError]},
 	{ExitFailed, fixable.Is[*gitlab.NetworkError]},
 	{ExitBadInput, fixable.Is[*atomicfile.RefusedError]},

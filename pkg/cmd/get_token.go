@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -41,9 +42,11 @@ func newGetTokenCommand(d *Deps) *cobra.Command {
 apiVersion it asked for in KUBERNETES_EXEC_INFO.
 
 In a GitLab CI job (CI_JOB_TOKEN set) the token is ci:<agent-id>:$CI_JOB_TOKEN;
-elsewhere pat:<agent-id>:<personal access token>, from $GITLAB_TOKEN or else the
-token that kubectl gitlab login stored (with its expiry, so kubectl knows when
-to ask again). Neither reads a kubeconfig nor, in a job, calls the network.`,
+elsewhere pat:<agent-id>:<personal access token>, from $KUBECTL_GITLAB_TOKEN,
+else $GITLAB_TOKEN, else the token that kubectl gitlab login stored (with its
+expiry, so kubectl knows when to ask again). Neither reads a kubeconfig nor, in
+a job, calls the network. A stored token whose scopes reach beyond k8s_proxy
+is warned about once.`,
 		Example: `  # what kubectl runs; by hand it prints a v1 ExecCredential
   kubectl-gitlab get-token --agent-id 1234
   # a workstation, with the token kubectl gitlab login stored
@@ -105,13 +108,16 @@ func (o *GetTokenOptions) credential() (credential.Credential, error) {
 		if jobToken == "" {
 			return credential.Credential{}, failed(
 				"--token-source ci works inside a GitLab CI job only; on a workstation use a personal access token:\n"+
-					"kubectl gitlab login, or set GITLAB_TOKEN",
+					"kubectl gitlab login --web, or set KUBECTL_GITLAB_TOKEN",
 				"CI_JOB_TOKEN is not set, so there is no job token for agent %d", o.AgentID)
 		}
 		return credential.Credential{Token: credential.Token{Kind: credential.KindCI, AgentID: o.AgentID, Secret: jobToken}.String()}, nil
 	}
-	if pat := o.deps.Getenv("GITLAB_TOKEN"); pat != "" {
-		return credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.AgentID, Secret: pat}.String()}, nil
+	// A token from the environment has unknown scopes: finding them would
+	// cost a GitLab call on every kubectl command, so login --status and
+	// doctor check them instead.
+	if token, _ := pat.FromEnv(o.deps.Getenv); token != "" {
+		return credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.AgentID, Secret: token}.String()}, nil
 	}
 	return o.storedCredential()
 }
@@ -133,7 +139,7 @@ func (o *GetTokenOptions) storedCredential() (credential.Credential, error) {
 	if url != "" {
 		login += " --gitlab-url " + url
 	}
-	missing := failed("run: "+login+"\n(or set GITLAB_TOKEN to a personal access token with the k8s_proxy scope; in a CI job, CI_JOB_TOKEN is used)",
+	missing := failed("run: "+login+" --web\n(or set KUBECTL_GITLAB_TOKEN to a personal access token with the k8s_proxy scope; in a CI job, CI_JOB_TOKEN is used)",
 		"no token for agent %d: not in a GitLab CI job (CI_JOB_TOKEN is not set) and no personal access token found", o.AgentID)
 	if url == "" {
 		return credential.Credential{}, missing
@@ -143,18 +149,33 @@ func (o *GetTokenOptions) storedCredential() (credential.Credential, error) {
 	case errors.Is(err, tokenstore.ErrNotFound):
 		return credential.Credential{}, missing
 	case err != nil:
-		return credential.Credential{}, failed(fixable.FixOr(err, "run: "+login+" --token-store file, or set GITLAB_TOKEN"), "cannot read the token for %s: %w", url, err)
+		return credential.Credential{}, failed(fixable.FixOr(err, "run: "+login+" --token-store file, or set KUBECTL_GITLAB_TOKEN"), "cannot read the token for %s: %w", url, err)
 	}
 	now := o.deps.Now()
-	if pat.RotationDue(entry, now) {
-		entry = o.deps.rotator().Rotate(store, url, entry)
+	if pat.RenewalDue(entry, now) {
+		entry = o.deps.renewer().Renew(store, url, entry)
 	}
+	o.warnBroadScopes(url, entry)
 	cred := credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.AgentID, Secret: entry.Token}.String()}
 	if !entry.ExpiresAt.IsZero() {
 		cred.Expires = entry.ExpiresAt.UTCMidnight()
 		if !now.Before(cred.Expires) {
-			return credential.Credential{}, failed("run: "+login, "the personal access token for %s expired on %s", url, entry.ExpiresAt)
+			return credential.Credential{}, failed("run: "+login+" --web", "the personal access token for %s expired on %s", url, entry.ExpiresAt)
 		}
 	}
 	return cred, nil
+}
+
+// warnBroadScopes warns, once per token, that the stored token reaches
+// beyond KAS: its scopes are known from login, so this costs no network
+// call, and a file read only for a broad token.
+func (o *GetTokenOptions) warnBroadScopes(url string, e tokenstore.Entry) {
+	broad := pat.BroadScopes(e.Scopes)
+	if len(broad) == 0 {
+		return
+	}
+	if first, err := tokenstore.FirstWarning(o.deps.configDir(), e.Token, o.deps.Now()); err != nil || !first {
+		return
+	}
+	fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s\n  (said once for this token)\n", pat.BroadScopesWarning("the token kept for "+url, broad, url))
 }

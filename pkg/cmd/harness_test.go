@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,6 +31,12 @@ type harness struct {
 	keyring *memKeyring
 	// secrets must never reach stdout or stderr.
 	secrets []string
+	// sleep, ctx and browser stand in for Deps.Sleep, Deps.Context and
+	// Deps.OpenBrowser (nil: a timer, a context that never ends, no
+	// browser).
+	sleep   func(context.Context, time.Duration) error
+	ctx     func() (context.Context, context.CancelFunc)
+	browser func(string) error
 }
 
 // memKeyring is an in-memory keyring backend.
@@ -88,12 +95,15 @@ func newHarness(t *testing.T) *harness {
 
 func (h *harness) deps(stdin string) *Deps {
 	return &Deps{
-		IO:        genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}},
-		LookupEnv: func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
-		Now:       func() time.Time { return h.now },
-		Terminal:  h.term,
-		Transport: h.transport,
-		Keyring:   h.keyring,
+		IO:          genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}},
+		LookupEnv:   func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
+		Now:         func() time.Time { return h.now },
+		Terminal:    h.term,
+		Transport:   h.transport,
+		Keyring:     h.keyring,
+		Sleep:       h.sleep,
+		Context:     h.ctx,
+		OpenBrowser: h.browser,
 	}
 }
 

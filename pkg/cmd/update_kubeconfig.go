@@ -11,6 +11,7 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
@@ -176,7 +177,7 @@ func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, clien
 		return agentcontext.ForAgentIDs(host, o.AgentIDs), nil
 	}
 	if o.userToken == "" {
-		return nil, badInput("log in first (kubectl gitlab login), or set GITLAB_TOKEN, to a token with the read_api scope; or pass --agent ID", "--project needs a token to list the project's agents")
+		return nil, badInput("set KUBECTL_GITLAB_TOKEN (or GITLAB_TOKEN) to a token with the read_api scope, or log in with such a token (kubectl gitlab login); or pass --agent ID", "--project needs a token to list the project's agents")
 	}
 	agents, err := client.ProjectAgents(ctx, o.Project)
 	if err != nil {
@@ -189,10 +190,10 @@ func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, clien
 	return contexts, nil
 }
 
-// workstationToken is $GITLAB_TOKEN, else the token login stored for the
-// instance; empty when there is neither.
+// workstationToken is $KUBECTL_GITLAB_TOKEN or $GITLAB_TOKEN, else the
+// token login stored for the instance; empty when there is none.
 func (o *UpdateKubeconfigOptions) workstationToken() string {
-	if t := o.deps.Getenv("GITLAB_TOKEN"); t != "" {
+	if t, _ := pat.FromEnv(o.deps.Getenv); t != "" {
 		return t
 	}
 	store, err := o.deps.tokenStore(tokenstore.KindAuto, nil)

@@ -1,6 +1,9 @@
 // Package pat is what the plugin does with a personal access token: check
-// it with GitLab (login), remember what GitLab says about it (the token
-// store's Entry), and rotate it before it expires (get-token).
+// it with GitLab (login), mint one with only the k8s_proxy scope (login
+// --web), remember what GitLab says about it (the token store's Entry),
+// renew it before it expires (get-token: rotation, or a new one minted
+// with a kept refresh token), revoke it (logout), and tell a token whose
+// scopes reach beyond KAS.
 package pat
 
 import (
@@ -78,33 +81,66 @@ func Entry(token string, p *gitlab.PersonalAccessToken) (tokenstore.Entry, error
 		}
 		e.ExpiresAt = d
 	}
+	if created, err := time.Parse(time.RFC3339, p.CreatedAt); err == nil {
+		e.CreatedAt = created.UTC()
+	}
 	return e, nil
 }
 
-// RotateBefore is how long before expiry get-token rotates a token that
-// may rotate itself (self_rotate scope).
-const RotateBefore = 48 * time.Hour
+// RenewBefore is how long before expiry get-token renews a token it can
+// renew (at most; see RenewalDue).
+const RenewBefore = 48 * time.Hour
 
-// RotationDue reports whether a stored token should be rotated now.
-func RotationDue(e tokenstore.Entry, now time.Time) bool {
-	return e.SelfRotate && !e.ExpiresAt.IsZero() && e.ExpiresAt.UTCMidnight().Sub(now) < RotateBefore
+// Renewable tells whether get-token can replace the token without a
+// person: it may rotate itself (self_rotate scope), or login --web kept
+// a refresh token with it.
+func Renewable(e tokenstore.Entry) bool {
+	return (e.SelfRotate || e.RefreshToken != "") && !e.ExpiresAt.IsZero()
 }
 
-// Rotator rotates stored tokens.
-type Rotator struct {
-	// LockDir holds the lock files that make parallel rotations one.
+// RenewalDue reports whether a stored token should be renewed now: less
+// than RenewBefore, or half its life when that is shorter, is left. Half
+// its life keeps a short-lived token from being renewed on every call.
+func RenewalDue(e tokenstore.Entry, now time.Time) bool {
+	if !Renewable(e) {
+		return false
+	}
+	expires := e.ExpiresAt.UTCMidnight()
+	before := RenewBefore
+	if !e.CreatedAt.IsZero() {
+		before = min(before, expires.Sub(e.CreatedAt)/2)
+	}
+	return expires.Sub(now) < before
+}
+
+// lifetime is how long a renewed token lives: as long as the one it
+// replaces was meant to (ExpiresAt rounds the asked lifetime up to a
+// day), else DefaultLifetime.
+func lifetime(e tokenstore.Entry) time.Duration {
+	if e.CreatedAt.IsZero() {
+		return DefaultLifetime
+	}
+	days := int(e.ExpiresAt.UTCMidnight().Sub(e.CreatedAt).Hours() / 24)
+	return time.Duration(max(days, 1)) * 24 * time.Hour
+}
+
+// Renewer renews stored tokens on get-token's path.
+type Renewer struct {
+	// LockDir holds the lock files that make parallel renewals one.
 	LockDir string
 	Now     func() time.Time
-	// Client makes a GitLab client for url with token.
-	Client func(url, token string) (*gitlab.Client, error)
-	// Warnings gets a line when rotation fails or its result cannot be kept.
+	// Client makes a GitLab client for url with auth.
+	Client func(url string, auth gitlab.Auth) (*gitlab.Client, error)
+	// Warnings gets a line when renewal fails or its result cannot be kept.
 	Warnings io.Writer
 }
 
-// Rotate replaces a token that is about to expire, under a lock so that
-// kubectl commands running in parallel rotate once and all get the new
-// token. When anything fails, the current token (still valid) is returned.
-func (r Rotator) Rotate(store tokenstore.Store, url string, e tokenstore.Entry) tokenstore.Entry {
+// Renew replaces a token that is about to expire, under a lock per GitLab
+// URL, so that kubectl commands running in parallel renew once and all get
+// the new token. A token with a kept refresh token is re-minted; one with
+// self_rotate is rotated. When anything fails, the current token is
+// returned (it may still be valid).
+func (r Renewer) Renew(store tokenstore.Store, url string, e tokenstore.Entry) tokenstore.Entry {
 	sum := sha256.Sum256([]byte(url))
 	lock, err := atomicfile.Acquire(filepath.Join(r.LockDir, "rotate-"+hex.EncodeToString(sum[:8])), 10*time.Second)
 	if err != nil {
@@ -112,30 +148,100 @@ func (r Rotator) Rotate(store tokenstore.Store, url string, e tokenstore.Entry) 
 	}
 	defer lock.Release()
 	if fresh, err := store.Get(url); err == nil {
-		e = fresh // another kubectl may have rotated it meanwhile
+		e = fresh // another kubectl may have renewed it meanwhile
 	}
-	if !RotationDue(e, r.Now()) {
+	if !RenewalDue(e, r.Now()) {
 		return e
 	}
-	client, err := r.Client(url, e.Token)
-	if err != nil {
-		return e
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	next, err := client.RotatePersonalAccessToken(ctx)
-	if err != nil || next.Token == "" {
-		fmt.Fprintf(r.Warnings, "warning: could not rotate the token for %s, which expires %s: %v\n", url, e.ExpiresAt, err)
+	var next tokenstore.Entry
+	if e.RefreshToken != "" {
+		next, err = r.remint(ctx, url, e)
+	} else {
+		next, err = r.rotate(ctx, url, e)
+	}
+	if err != nil {
+		fmt.Fprintf(r.Warnings, "warning: could not renew the token for %s, which expires %s: %v\n", url, e.ExpiresAt, err)
 		return e
+	}
+	if err := store.Set(url, next); err != nil {
+		// GitLab has the new token (and revoked the old one, or will);
+		// use it now, but say that it could not be kept.
+		fmt.Fprintf(r.Warnings, "warning: renewed the token for %s but could not store the new one: %v; run kubectl gitlab login\n", url, err)
+		return next
+	}
+	if e.RefreshToken != "" && next.Token != e.Token {
+		r.retire(ctx, url, e)
+	}
+	return next
+}
+
+// rotate is POST /personal_access_tokens/self/rotate: GitLab revokes the
+// old token and returns a new one with the same scopes.
+func (r Renewer) rotate(ctx context.Context, url string, e tokenstore.Entry) (tokenstore.Entry, error) {
+	client, err := r.Client(url, gitlab.PrivateToken(e.Token))
+	if err != nil {
+		return e, err
+	}
+	next, err := client.RotatePersonalAccessToken(ctx)
+	if err != nil {
+		return e, err
+	}
+	if next.Token == "" {
+		return e, errors.New("GitLab's answer has no token")
 	}
 	rotated, err := Entry(next.Token, next)
 	if err != nil {
-		return e
+		return e, err
 	}
-	if err := store.Set(url, rotated); err != nil {
-		// GitLab revoked the old token; use the new one now, but say that
-		// it could not be kept.
-		fmt.Fprintf(r.Warnings, "warning: rotated the token for %s but could not store the new one: %v; run kubectl gitlab login\n", url, err)
+	rotated.Origin, rotated.User = e.Origin, e.User
+	return rotated, nil
+}
+
+// remint trades the kept refresh token for an access token, mints a new
+// k8s_proxy token with it, and keeps the new refresh token (GitLab
+// revokes the old one once the new access token is used). The access
+// token is never stored; it dies within two hours.
+func (r Renewer) remint(ctx context.Context, url string, e tokenstore.Entry) (tokenstore.Entry, error) {
+	anon, err := r.Client(url, gitlab.Auth{})
+	if err != nil {
+		return e, err
 	}
-	return rotated
+	tok, err := anon.RefreshOAuthToken(ctx, e.ClientID, e.RefreshToken)
+	if err != nil {
+		if gitlab.OAuthErrorCode(err) == gitlab.OAuthInvalidGrant {
+			return e, fixable.Errorf("log in again: kubectl gitlab login --web --gitlab-url "+url, "GitLab no longer accepts the kept refresh token (revoked, or the application was deleted)")
+		}
+		return e, err
+	}
+	api, err := r.Client(url, gitlab.Bearer(tok.AccessToken))
+	if err != nil {
+		return e, err
+	}
+	minted, err := Mint(ctx, api, e.TokenName, r.Now(), lifetime(e))
+	if err != nil {
+		return e, err
+	}
+	next, err := Entry(minted.Token, minted.PersonalAccessToken)
+	if err != nil {
+		return e, err
+	}
+	next.Origin, next.User, next.ClientID, next.RefreshToken = tokenstore.OriginWeb, e.User, e.ClientID, tok.RefreshToken
+	return next, nil
+}
+
+// retire revokes a replaced token that still works: one token per GitLab
+// URL is alive at a time.
+func (r Renewer) retire(ctx context.Context, url string, old tokenstore.Entry) {
+	if !r.Now().Before(old.ExpiresAt.UTCMidnight()) {
+		return // already dead
+	}
+	client, err := r.Client(url, gitlab.PrivateToken(old.Token))
+	if err == nil {
+		_, err = Revoke(ctx, client)
+	}
+	if err != nil {
+		fmt.Fprintf(r.Warnings, "warning: could not revoke the replaced token %q for %s (it expires %s): %v\n", old.TokenName, url, old.ExpiresAt, err)
+	}
 }

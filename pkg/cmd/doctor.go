@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/doctor"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 )
 
 // DoctorOptions runs the troubleshooting checks.
@@ -57,6 +58,17 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 		Run:       runProgram,
 		Transport: d.Transport,
 		Exec:      d.execPlugin,
+		TokenScopes: func(ctx context.Context, url, token string) ([]string, error) {
+			client, err := d.gitlabClientFor(url, gitlab.PrivateToken(token))
+			if err != nil {
+				return nil, err
+			}
+			p, err := client.PersonalAccessTokenSelf(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return p.Scopes, nil
+		},
 	}, doctor.Options{Kubeconfig: d.kubeconfigPaths(o.Kubeconfig), Context: o.Context, Namespace: o.Namespace})
 	var err error
 	if o.Output == "json" {

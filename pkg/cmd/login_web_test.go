@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkas"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/doctor"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
@@ -504,4 +505,28 @@ func TestEnvironmentTokenPrecedenceAndScopes(t *testing.T) {
 	h.runWithStdin(apiPAT+"\n", "login", "--gitlab-url", kas.URL, "--token-stdin").expect(t, 0)
 	h.run("logout", "--revoke").expect(t, 0, `Revoked the token "everything"`)
 	h.run("get-token", "--agent-id", "1234").expectErr(t, 1, "login --web")
+}
+
+// TestDoctorWarnsAboutBroadScopes: doctor asks GitLab for the scopes of
+// the token that goes to KAS and warns when they reach beyond k8s_proxy,
+// naming the variable it came from; a token minted by login --web passes.
+func TestDoctorWarnsAboutBroadScopes(t *testing.T) {
+	kas := webKAS(t)
+	h := newHarness(t).withKAS(kas)
+	h.secrets = append(h.secrets, apiPAT, narrowPAT)
+	fakeKubectl(h, "v1.33.1")
+	h.env["GITLAB_TOKEN"] = apiPAT
+	h.run("update-kubeconfig", "--gitlab-url", kas.URL, "--agent", "1234", "--use-context", "agent-1234").expect(t, 0)
+	rep := doctorReport(t, h.run("doctor", "-o", "json"))
+	expectCheck(t, rep, "scopes", doctor.Warn, "$GITLAB_TOKEN has scopes beyond k8s_proxy (api)", "kubectl gitlab login --web --gitlab-url "+kas.URL, "then unset GITLAB_TOKEN")
+	expectCheck(t, rep, "token", doctor.Pass)
+
+	h.env["KUBECTL_GITLAB_TOKEN"] = narrowPAT
+	expectCheck(t, doctorReport(t, h.run("doctor", "-o", "json")), "scopes", doctor.Pass, "$KUBECTL_GITLAB_TOKEN has k8s_proxy")
+
+	delete(h.env, "GITLAB_TOKEN")
+	delete(h.env, "KUBECTL_GITLAB_TOKEN")
+	h.person(kas, 1)
+	h.loginWeb(kas).expect(t, 0)
+	expectCheck(t, doctorReport(t, h.run("doctor", "-o", "json")), "scopes", doctor.Pass, "the kept token has k8s_proxy")
 }

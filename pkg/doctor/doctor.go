@@ -52,7 +52,8 @@ func (s Status) Symbol() string {
 type Check struct {
 	// Name is stable, for scripts: kubectl, kube-cache, kubeconfig,
 	// context, current-context, kas-url, kas-reachable, tls, credential,
-	// token, agent, identity, rbac.
+	// scopes (a personal access token's only), token, agent, identity,
+	// rbac.
 	Name   string `json:"name"`
 	Title  string `json:"title"`
 	Status Status `json:"status"`
@@ -141,6 +142,9 @@ type Deps struct {
 	Exec kas.ExecRunner
 	// Timeout bounds each request to KAS; zero means 10 seconds.
 	Timeout time.Duration
+	// TokenScopes asks the GitLab at url for a personal access token's
+	// scopes; nil leaves the scopes check out.
+	TokenScopes func(ctx context.Context, url, token string) ([]string, error)
 }
 
 func (d *Deps) getenv(name string) string {
@@ -209,6 +213,9 @@ func Run(ctx context.Context, d Deps, o Options) *Report {
 	add(reach)
 	add(tls)
 	add(r.checkCredential())
+	if scopes, ok := r.checkScopes(); ok {
+		add(scopes)
+	}
 	token, agent := r.checkAccepted()
 	add(token)
 	add(agent)

@@ -127,8 +127,8 @@ func (v *lifetimeValue) Set(s string) error {
 	var d time.Duration
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)
-		if err != nil {
-			return fixable.Errorf("say 7d, 30d or 36h", "%q is not a number of days", s)
+		if err != nil || n > 3650 {
+			return fixable.Errorf("say 7d, 30d or 36h", "%q is not a number of days up to ten years", s)
 		}
 		d = time.Duration(n) * 24 * time.Hour
 	} else {
@@ -137,8 +137,8 @@ func (v *lifetimeValue) Set(s string) error {
 			return fixable.Errorf("say 7d, 30d or 36h", "%q is not a duration", s)
 		}
 	}
-	if d < 24*time.Hour {
-		return fixable.Errorf("say 1d or more", "--token-expiry %s is less than a day, the least GitLab keeps", s)
+	if d < 24*time.Hour || d > 3650*24*time.Hour {
+		return fixable.Errorf("say 1d or more (GitLab allows a year at most by default)", "--token-expiry %s is less than a day, the least GitLab keeps, or over ten years", s)
 	}
 	*v.p = d
 	return nil

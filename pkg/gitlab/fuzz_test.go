@@ -1,6 +1,9 @@
 package gitlab
 
 import (
+	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -30,3 +33,59 @@ func FuzzParseBaseURL(f *testing.F) {
 		}
 	})
 }
+
+// FuzzOAuthAnswer: whatever GitLab answers to a device poll or a refresh,
+// decoding neither panics nor lets the secret the request sent (the device
+// code, the refresh token) or the client's token into the error, and an
+// OAuth error code is one word.
+func FuzzOAuthAnswer(f *testing.F) {
+	for _, s := range []struct {
+		status int
+		body   string
+	}{
+		{400, `{"error":"authorization_pending","error_description":"…"}`},
+		{400, `{"error":"invalid_grant","error_description":"device code SECRETCODE is unknown"}`},
+		{401, `{"error":"invalid_client"}`},
+		{200, `{"access_token":"a","refresh_token":"r","expires_in":7200}`},
+		{200, `{}`},
+		{404, `{"error":"404 Not Found"}`},
+		{400, `{"error":"name is missing, scopes is missing"}`},
+		{500, `<html>SECRETCODE</html>`},
+		{204, ``},
+		{403, `{"message":{"base":["SECRETCODE"]}}`},
+	} {
+		f.Add(s.status, s.body)
+	}
+	const secret, own = "SECRETCODE", "BEARERSECRET"
+	f.Fuzz(func(t *testing.T, status int, body string) {
+		if status < 100 || status > 599 {
+			return
+		}
+		c, err := NewClient("https://gitlab.example.com", Bearer(own), roundTrip(func(*http.Request) (*http.Response, error) {
+			return &http.Response{StatusCode: status, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}, nil
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Attempts = 1
+		for _, call := range []func() error{
+			func() error { _, err := c.PollDeviceToken(context.Background(), "app", secret); return err },
+			func() error { _, err := c.RefreshOAuthToken(context.Background(), "app", secret); return err },
+		} {
+			err := call()
+			if err == nil {
+				continue
+			}
+			if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), own) {
+				t.Fatalf("the error shows a secret: %v", err)
+			}
+			if code := OAuthErrorCode(err); strings.ContainsAny(code, " ,") {
+				t.Fatalf("OAuth code %q", code)
+			}
+		}
+	})
+}
+
+type roundTrip func(*http.Request) (*http.Response, error)
+
+func (f roundTrip) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

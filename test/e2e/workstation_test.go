@@ -24,7 +24,7 @@ func workstationKAS(t *testing.T) *testkas.Server {
 	return testkas.Start(t, testkas.Config{
 		Agents: []testkas.Agent{{ID: workstationA, Name: "prod", ConfigProjectID: 77, ConfigProjectPath: "group/agents"}},
 		PATs: []testkas.PAT{
-			{Token: userPAT, ID: 1, Name: "laptop", Username: "alice", Scopes: []string{"k8s_proxy", "read_api"}, ExpiresAt: "2027-06-30", Agents: []int64{workstationA}},
+			{Token: userPAT, ID: 1, Name: "laptop", Username: "alice", Scopes: []string{"k8s_proxy"}, ExpiresAt: "2027-06-30", Agents: []int64{workstationA}},
 			{Token: rotatingPAT, ID: 2, Name: "rotating", Username: "alice", Scopes: []string{"k8s_proxy", "self_rotate"}, ExpiresAt: tomorrow, Agents: []int64{workstationA}},
 		},
 		Pods: map[string][]string{"default": {"hello-0"}},

@@ -83,14 +83,7 @@ func (d *Deps) sleep(ctx context.Context, wait time.Duration) error {
 	if d.Sleep != nil {
 		return d.Sleep(ctx, wait)
 	}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return gitlab.Wait(ctx, wait)
 }
 
 // Getenv is LookupEnv without the flag.

@@ -156,25 +156,25 @@ func gitlabURLFor(d *Deps, flag string) (string, error) {
 	return gitlab.NormalizeURL(raw)
 }
 
-// storeForLogin opens the store a login keeps its token in.
-func (o *LoginOptions) storeForLogin() (tokenstore.Store, error) {
+// target is the GitLab a login is for, and the store it keeps its token in.
+func (o *LoginOptions) target() (string, tokenstore.Store, error) {
+	url, err := gitlabURLFor(o.deps, o.GitLabURL)
+	if err != nil {
+		return "", nil, err
+	}
 	store, err := o.deps.tokenStore(o.TokenStore, o.deps.IO.ErrOut)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	if store.Kind() == tokenstore.KindNone {
-		return nil, badInput("set KUBECTL_GITLAB_TOKEN instead, or choose --token-store auto, keyring or file", "--token-store none keeps no token, so there is nothing to log in to")
+		return "", nil, badInput("set KUBECTL_GITLAB_TOKEN instead, or choose --token-store auto, keyring or file", "--token-store none keeps no token, so there is nothing to log in to")
 	}
-	return store, nil
+	return url, store, nil
 }
 
 // RunWeb logs in through the browser.
 func (o *LoginOptions) RunWeb() error {
-	url, err := gitlabURLFor(o.deps, o.GitLabURL)
-	if err != nil {
-		return err
-	}
-	store, err := o.storeForLogin()
+	url, store, err := o.target()
 	if err != nil {
 		return err
 	}
@@ -245,11 +245,7 @@ func tokenName() string {
 
 // Run reads, checks and stores a pasted token.
 func (o *LoginOptions) Run(ctx context.Context) error {
-	url, err := gitlabURLFor(o.deps, o.GitLabURL)
-	if err != nil {
-		return err
-	}
-	store, err := o.storeForLogin()
+	url, store, err := o.target()
 	if err != nil {
 		return err
 	}
@@ -278,7 +274,7 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 	fmt.Fprintf(out, "Logged in to %s with token %q (scopes: %s), %s.\n", url, described.Name, strings.Join(described.Scopes, ", "), expiryText(entry.ExpiresAt, o.deps.Now()))
 	fmt.Fprintf(out, "The token is kept in %s.\n", tokenstore.WhereIs(store, url))
 	if prevErr == nil && previous.Minted() && previous.Token != token {
-		if err := login.RevokeMinted(ctx, url, previous, o.deps.gitlabClientFor); err != nil {
+		if err := login.RevokeKept(ctx, url, previous, o.deps.gitlabClientFor); err != nil {
 			fmt.Fprintf(o.deps.IO.ErrOut, "warning: could not revoke the token %q that login --web minted before (it expires %s): %v\n", previous.TokenName, previous.ExpiresAt, err)
 		} else {
 			fmt.Fprintf(out, "The token %q that login --web minted before was revoked.\n", previous.TokenName)

@@ -530,3 +530,23 @@ func TestDoctorWarnsAboutBroadScopes(t *testing.T) {
 	h.loginWeb(kas).expect(t, 0)
 	expectCheck(t, doctorReport(t, h.run("doctor", "-o", "json")), "scopes", doctor.Pass, "the kept token has k8s_proxy")
 }
+
+// TestLogoutWhenGitLabCannotRevoke: a revocation that fails removes
+// nothing (logout can run again); --forget-only removes without revoking
+// and says until when the token works.
+func TestLogoutWhenGitLabCannotRevoke(t *testing.T) {
+	kas := webKAS(t)
+	h := newHarness(t).withKAS(kas)
+	h.person(kas, 1)
+	h.loginWeb(kas).expect(t, 0)
+	kas.Fail("/api/v4/personal_access_tokens/self", 503, 503, 503, 503)
+	h.run("logout").expectErr(t, 1, "cannot revoke the token", "so nothing was removed", "503", "kubectl gitlab logout --forget-only (it then works until "+kas.MintedTokens()[0].ExpiresAt+")")
+	if _, ok := h.storedEntry(kas.URL); !ok {
+		t.Fatalf("a failed logout removed the token")
+	}
+	h.run("logout", "--revoke", "--forget-only").expectErr(t, 2, "do not go together")
+	h.run("logout", "--forget-only").expect(t, 0, "without revoking it: it works until it expires ("+kas.MintedTokens()[0].ExpiresAt+")")
+	if _, ok := h.storedEntry(kas.URL); ok || kas.MintedTokens()[0].Revoked {
+		t.Errorf("--forget-only: kept %v, revoked %v", ok, kas.MintedTokens()[0].Revoked)
+	}
+}

@@ -72,7 +72,7 @@ func NewClient(baseURL string, auth Auth, transport http.RoundTripper) (*Client,
 		http:     &http.Client{Transport: transport, Timeout: DefaultTimeout},
 		Attempts: 4,
 		Backoff:  defaultBackoff,
-		Sleep:    sleep,
+		Sleep:    Wait,
 	}, nil
 }
 
@@ -85,7 +85,9 @@ func defaultBackoff(n int) time.Duration {
 	return d/2 + rand.N(d/2+1)
 }
 
-func sleep(ctx context.Context, d time.Duration) error {
+// Wait waits d, or returns ctx's error when ctx ends first: the client's
+// default Sleep between tries, and the device flow's between polls.
+func Wait(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {

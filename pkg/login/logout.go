@@ -7,7 +7,6 @@ import (
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
@@ -49,26 +48,11 @@ func (l Logout) Run(ctx context.Context, url string) (*LoggedOut, error) {
 	}
 	out := &LoggedOut{URL: url, Where: where, TokenName: e.TokenName, ExpiresAt: e.ExpiresAt, Minted: e.Minted()}
 	if !l.ForgetOnly && (e.Minted() || l.RevokePasted) {
-		c, err := l.Client(url, gitlab.PrivateToken(e.Token))
-		if err == nil {
-			_, err = pat.Revoke(ctx, c)
-		}
-		if err != nil {
+		if err := RevokeKept(ctx, url, e, l.Client); err != nil {
 			return nil, fixable.Errorf("run logout again when GitLab answers, or forget it without revoking: kubectl gitlab logout --forget-only (it then works until "+e.ExpiresAt.String()+")",
 				"cannot revoke the token %q for %s, so nothing was removed: %w", e.TokenName, url, err)
 		}
-		out.Revoked = true
-		if e.RefreshToken != "" {
-			anon, err := l.Client(url, gitlab.Auth{})
-			if err == nil {
-				err = anon.RevokeOAuthToken(ctx, e.ClientID, e.RefreshToken)
-			}
-			if err != nil {
-				return nil, fixable.Errorf("run logout again when GitLab answers, or revoke the application's access in GitLab (User settings → Applications) and run logout --forget-only",
-					"revoked the token %q for %s, but not the kept refresh token, so nothing was removed: %w", e.TokenName, url, err)
-			}
-			out.RefreshTokenRevoked = true
-		}
+		out.Revoked, out.RefreshTokenRevoked = true, e.RefreshToken != ""
 	}
 	if err := l.Store.Delete(url); err != nil && !errors.Is(err, tokenstore.ErrNotFound) {
 		return out, fmt.Errorf("cannot remove the token for %s from %s: %w", url, where, err)

@@ -94,7 +94,7 @@ func (w Web) Run(ctx context.Context) (*WebResult, error) {
 		res.Previous = &previous
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		if err := RevokeMinted(ctx, w.URL, previous, func(_ string, auth gitlab.Auth) (*gitlab.Client, error) { return w.Client(auth) }); err != nil {
+		if err := RevokeKept(ctx, w.URL, previous, func(_ string, auth gitlab.Auth) (*gitlab.Client, error) { return w.Client(auth) }); err != nil {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("could not revoke the token %q this login replaced (it expires %s): %v", previous.TokenName, previous.ExpiresAt, err))
 		}
 	}
@@ -149,11 +149,10 @@ func (w Web) undo(entry tokenstore.Entry, tok *gitlab.OAuthToken, res *WebResult
 	w.revokeOAuth(tok, res)
 }
 
-// RevokeMinted revokes on GitLab what login --web minted and kept for
-// url: the token, and the refresh token when one was kept. A login that
-// replaces the entry calls it, so that one minted token per GitLab URL
-// is alive.
-func RevokeMinted(ctx context.Context, url string, e tokenstore.Entry, client func(url string, auth gitlab.Auth) (*gitlab.Client, error)) error {
+// RevokeKept revokes on GitLab the token kept for url, and the refresh
+// token when one was kept: logout, and a login that replaces what
+// login --web minted (so that one minted token per GitLab URL is alive).
+func RevokeKept(ctx context.Context, url string, e tokenstore.Entry, client func(url string, auth gitlab.Auth) (*gitlab.Client, error)) error {
 	c, err := client(url, gitlab.PrivateToken(e.Token))
 	if err != nil {
 		return err
@@ -168,7 +167,10 @@ func RevokeMinted(ctx context.Context, url string, e tokenstore.Entry, client fu
 	if err != nil {
 		return err
 	}
-	return anon.RevokeOAuthToken(ctx, e.ClientID, e.RefreshToken)
+	if err := anon.RevokeOAuthToken(ctx, e.ClientID, e.RefreshToken); err != nil {
+		return fmt.Errorf("revoked the token, but not the kept refresh token: %w", err)
+	}
+	return nil
 }
 
 // errNoClientID is login --web without an application to use.

@@ -6,7 +6,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -130,19 +129,7 @@ func TestWorkstationKubectlThroughPAT(t *testing.T) {
 	// A token that may rotate itself and expires tomorrow.
 	e.login(t, kas.URL, rotatingPAT).ok(t, "Logged in")
 	kas.Reset()
-	var wg sync.WaitGroup
-	results := make([]result, 20)
-	for i := range results {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = e.run(k.Path, "get", "pods")
-		}()
-	}
-	wg.Wait()
-	for _, r := range results {
-		r.ok(t, "hello-0")
-	}
+	e.kubectlTimes(t, k, 20)
 	if n := kas.Rotations(); n != 1 {
 		t.Errorf("%d rotations, want exactly 1", n)
 	}

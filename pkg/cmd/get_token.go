@@ -177,5 +177,5 @@ func (o *GetTokenOptions) warnBroadScopes(url string, e tokenstore.Entry) {
 	if first, err := tokenstore.FirstWarning(o.deps.configDir(), e.Token, o.deps.Now()); err != nil || !first {
 		return
 	}
-	fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s\n  (said once for this token)\n", pat.BroadScopesWarning("the token kept for "+url, broad, url))
+	fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s\n  (said once for this token)\n", pat.BroadScopesWarning("the token kept for "+url, broad, url, ""))
 }

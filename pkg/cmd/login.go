@@ -281,7 +281,7 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 		}
 	}
 	if broad := pat.BroadScopes(described.Scopes); len(broad) > 0 {
-		fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s\n", pat.BroadScopesWarning("this token", broad, url))
+		fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s\n", pat.BroadScopesWarning("this token", broad, url, ""))
 	}
 	return nil
 }

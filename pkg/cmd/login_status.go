@@ -100,7 +100,11 @@ func (o *LoginOptions) RunStatus() error {
 	for _, v := range views {
 		switch {
 		case len(v.BroadScopes) > 0:
-			fmt.Fprintf(errOut, "warning: %s\n", pat.BroadScopesWarning(tokenLabel(v), v.BroadScopes, v.URL))
+			variable := ""
+			if v.Store == "env" {
+				variable = strings.TrimPrefix(v.Where, "$")
+			}
+			fmt.Fprintf(errOut, "warning: %s\n", pat.BroadScopesWarning(tokenLabel(v), v.BroadScopes, v.URL, variable))
 		case v.Problem != "":
 			fmt.Fprintf(errOut, "note: the scopes of %s are not known: %s\n", tokenLabel(v), v.Problem)
 		}

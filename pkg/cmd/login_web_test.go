@@ -478,7 +478,8 @@ func TestEnvironmentTokenPrecedenceAndScopes(t *testing.T) {
 		t.Fatalf("status: %s (%v)", st.stdout, err)
 	}
 	st = h.run("login", "--status", "--gitlab-url", kas.URL)
-	if !strings.Contains(st.stderr, "warning: the token in $GITLAB_TOKEN has scopes beyond k8s_proxy (api)") || !strings.Contains(st.stderr, "kubectl gitlab login --web --gitlab-url "+kas.URL) {
+	if !strings.Contains(st.stderr, "warning: the token in $GITLAB_TOKEN has scopes beyond k8s_proxy (api)") || !strings.Contains(st.stderr, "kubectl gitlab login --web --gitlab-url "+kas.URL) ||
+		!strings.Contains(st.stderr, "then unset GITLAB_TOKEN (or set KUBECTL_GITLAB_TOKEN to the narrow token: it takes precedence)") {
 		t.Errorf("no warning about the broad token:\n%s", st.stderr)
 	}
 

@@ -24,9 +24,9 @@ func (r *run) checkScopes() (Check, bool) {
 	if token.Kind != credential.KindPAT {
 		return Check{}, false
 	}
-	source := "the kept token"
-	if env, variable := pat.FromEnv(r.d.getenv); env == token.Secret {
-		source = "$" + variable
+	source, variable := "the kept token", ""
+	if env, v := pat.FromEnv(r.d.getenv); env == token.Secret {
+		source, variable = "$"+v, v
 	}
 	url := r.gitlabURL()
 	if url == "" {
@@ -42,11 +42,7 @@ func (r *run) checkScopes() (Check, bool) {
 	if len(broad) == 0 {
 		return pass(name, title, "%s has %s", source, strings.Join(scopes, ", ")), true
 	}
-	fix := "mint a token with only " + pat.Scope + ": kubectl gitlab login --web --gitlab-url " + url
-	if strings.HasPrefix(source, "$") {
-		fix += "\nthen unset " + strings.TrimPrefix(source, "$") + ", or set " + pat.EnvToken + " to the narrow token (it takes precedence)"
-	}
-	return warn(name, title, fix, "%s has scopes beyond %s (%s), and goes to KAS on every kubectl command", source, pat.Scope, strings.Join(broad, ", ")), true
+	return warn(name, title, pat.NarrowTokenFix(url, variable), "%s", pat.BroadScopesProblem(source, broad)), true
 }
 
 // gitlabURL is the GitLab instance of the context's personal access token:

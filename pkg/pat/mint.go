@@ -145,10 +145,28 @@ func FromEnv(getenv func(string) string) (token, variable string) {
 	return "", ""
 }
 
-// BroadScopesWarning says that the token named by whose reaches beyond
-// KAS (broad = BroadScopes of its scopes), and how to get a narrow one
-// for the GitLab at url.
-func BroadScopesWarning(whose string, broad []string, url string) string {
-	return whose + " has scopes beyond " + Scope + " (" + strings.Join(broad, ", ") + "), yet kubectl sends it to KAS on every call;\n" +
-		"  a token with only " + Scope + " is safer: kubectl gitlab login --web --gitlab-url " + url
+// BroadScopesProblem says that the token named by whose reaches beyond
+// KAS (broad = BroadScopes of its scopes).
+func BroadScopesProblem(whose string, broad []string) string {
+	return whose + " has scopes beyond " + Scope + " (" + strings.Join(broad, ", ") + "), yet kubectl sends it to KAS on every call"
+}
+
+// NarrowTokenFix says how to use a token with only k8s_proxy for the
+// GitLab at url instead; variable names the environment variable the
+// broad token came from ("" for a kept one), which would still win.
+func NarrowTokenFix(url, variable string) string {
+	fix := "a token with only " + Scope + " is safer: kubectl gitlab login --web --gitlab-url " + url
+	if variable != "" {
+		fix += "\nthen unset " + variable
+		if variable != EnvToken {
+			fix += " (or set " + EnvToken + " to the narrow token: it takes precedence)"
+		}
+	}
+	return fix
+}
+
+// BroadScopesWarning is BroadScopesProblem and NarrowTokenFix as one
+// warning.
+func BroadScopesWarning(whose string, broad []string, url, variable string) string {
+	return BroadScopesProblem(whose, broad) + ";\n  " + strings.ReplaceAll(NarrowTokenFix(url, variable), "\n", "\n  ")
 }

@@ -228,7 +228,7 @@ func (o *LoginOptions) RunWeb() error {
 	if res.Previous != nil {
 		fmt.Fprintf(out, "The token %q of the previous login to %s was revoked.\n", res.Previous.TokenName, url)
 	}
-	if remembered == nil && o.ClientID != "" {
+	if remembered == nil && (o.ClientID != "" || o.deps.Getenv(envClientID) != "") {
 		fmt.Fprintf(out, "The OAuth application %s is remembered for %s in %s.\n", clientID, url, apps.Where())
 	}
 	return nil

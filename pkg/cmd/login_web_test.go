@@ -210,7 +210,7 @@ func TestLoginWebPolling(t *testing.T) {
 	h.env[envClientID] = webClientID
 	p := h.person(kas, 4)
 	p.skew = map[int]time.Duration{2: time.Second} // the second poll comes 1 s after the first, as GitLab sees it
-	h.run("login", "--web", "--gitlab-url", kas.URL, "--no-browser").expect(t, 0, "Logged in")
+	h.run("login", "--web", "--gitlab-url", kas.URL, "--no-browser").expect(t, 0, "Logged in", "The OAuth application "+webClientID+" is remembered")
 	want := []time.Duration{5 * time.Second, 5 * time.Second, 10 * time.Second, 10 * time.Second}
 	if len(p.waits) != len(want) {
 		t.Fatalf("waits %v, want %v", p.waits, want)

@@ -1,6 +1,9 @@
 // Package tokenstore keeps GitLab personal access tokens (PATs) on a
 // workstation, one per GitLab URL: in the OS keyring (go-keyring), in a 0600
-// file under the user's config dir, or nowhere.
+// file under the user's config dir, or nowhere. An OAuth refresh token kept
+// with one goes to the keyring only. Beside them, two files without a secret
+// remember each instance's OAuth application and the broad tokens already
+// warned about (remembered.go).
 //
 // No work is done at package init and Open does no I/O: get-token opens a
 // store on every kubectl command, so all work waits for the first call.

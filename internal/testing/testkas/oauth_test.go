@@ -96,9 +96,8 @@ func TestDeviceAuthorizationGrant(t *testing.T) {
 		x.check(t, s, s.URL)
 	}
 
-	resp, body := exchange{name: "authorize", method: "POST", url: "/oauth/authorize_device", header: formHeader, body: form("client_id", cliApp, "scope", "api"),
+	_, body := exchange{name: "authorize", method: "POST", url: "/oauth/authorize_device", header: formHeader, body: form("client_id", cliApp, "scope", "api"),
 		status: 200, headers: noStore}.check(t, s, s.URL)
-	_ = resp
 	var d map[string]any
 	if err := json.Unmarshal([]byte(body), &d); err != nil {
 		t.Fatal(err)

@@ -25,8 +25,9 @@ func URL(raw string) string {
 		return raw // the common case, and get-contexts shows thousands
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Opaque != "" {
-		// "user:token@host" parses as scheme "user" with opaque data.
+	if err != nil || u.Opaque != "" || (u.Host == "" && strings.Contains(raw, "@")) {
+		// "user:token@host" parses as scheme "user" with opaque data,
+		// "x/://user@host" as a path: read them as a person would.
 		return unparsed(raw)
 	}
 	if u.User != nil {

@@ -23,6 +23,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/httpsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
@@ -152,13 +153,24 @@ func (d *Deps) inJob() bool {
 }
 
 // gitlabClient makes a client for the GitLab at baseURL; Deps.Transport,
-// when set, replaces the one that trusts the system's CAs and ca.
+// when set, replaces the one that trusts the system's CAs and ca. Every
+// GitLab client comes from here: https only, unless the user opted in to
+// plain http on loopback (KUBECTL_GITLAB_INSECURE_HTTP=1), which it then
+// says on stderr.
 func (d *Deps) gitlabClient(baseURL string, auth gitlab.Auth, ca *kas.CABundle) (*gitlab.Client, error) {
 	transport := d.Transport
 	if transport == nil {
 		transport = kas.GitLabTransport(ca)
 	}
-	return gitlab.NewClient(baseURL, auth, transport)
+	policy := httpsafe.PolicyFromEnv(d.LookupEnv)
+	client, err := gitlab.NewClient(baseURL, auth, transport, policy)
+	if err != nil {
+		return nil, err
+	}
+	if policy.Insecure(client.BaseURL()) {
+		fmt.Fprintf(d.IO.ErrOut, "warning: %s=1: talking to %s over plain http; any token travels in clear text\n", httpsafe.InsecureHTTPEnv, client.BaseURL())
+	}
+	return client, nil
 }
 
 // kasClient makes a client for a context. Deps.Transport, when set,

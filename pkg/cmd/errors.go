@@ -8,6 +8,7 @@ import (
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/httpsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
@@ -65,6 +66,7 @@ var exitCodes = []struct {
 	{ExitBadInput, fixable.Is[*kubeconfig.NotWritableError]},
 	{ExitBadInput, fixable.Is[*kas.CAError]},
 	{ExitBadInput, fixable.Is[*gitlab.URLError]},
+	{ExitBadInput, fixable.Is[*httpsafe.InsecureURLError]},
 	{ExitBadInput, fixable.Is[*tokenstore.SeveralURLsError]},
 	// An OAuth application GitLab refuses is bad input; a login denied,
 	// expired or cancelled failed.

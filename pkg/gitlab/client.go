@@ -2,7 +2,8 @@
 // metadata, the agents a job may use, a project's agents, and a personal
 // access token's own details. Requests are retried with backoff on 429, 5xx
 // and connection errors, and errors name the endpoint and status, never the
-// token.
+// token. The token goes to the instance's own origin only, over https, and
+// never after a redirect elsewhere (internal/httpsafe).
 package gitlab
 
 import (
@@ -22,6 +23,9 @@ import (
 	"syscall"
 	"time"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/httpsafe"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/termsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/version"
 )
 
@@ -60,16 +64,23 @@ type Client struct {
 // DefaultTimeout bounds each HTTP request.
 const DefaultTimeout = 15 * time.Second
 
-// NewClient makes a client for the GitLab at baseURL. transport may be nil.
-func NewClient(baseURL string, auth Auth, transport http.RoundTripper) (*Client, error) {
+// NewClient makes a client for the GitLab at baseURL, which must be https
+// (or plain http to loopback, if the policy allows it): the client sends
+// requests, and the token, to that origin only, and follows no redirect
+// that leaves it or changes the method. transport may be nil.
+func NewClient(baseURL string, auth Auth, transport http.RoundTripper, policy httpsafe.Policy) (*Client, error) {
 	u, err := ParseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	client, err := httpsafe.NewClient(u, policy, transport, DefaultTimeout)
 	if err != nil {
 		return nil, err
 	}
 	return &Client{
 		baseURL:  u,
 		auth:     auth,
-		http:     &http.Client{Transport: transport, Timeout: DefaultTimeout},
+		http:     client,
 		Attempts: 4,
 		Backoff:  defaultBackoff,
 		Sleep:    Wait,
@@ -143,9 +154,13 @@ func (e *NetworkError) Error() string {
 
 func (e *NetworkError) Unwrap() error { return e.Err }
 
-// Fix tells an untrusted certificate from a network that does not carry
-// the request.
+// Fix tells a redirect that was not followed and an untrusted certificate
+// from a network that does not carry the request.
 func (e *NetworkError) Fix() string {
+	var redirect *httpsafe.RedirectError
+	if errors.As(e.Err, &redirect) {
+		return redirect.Fix()
+	}
 	if isUntrusted(e.Err) {
 		return "GitLab's certificate is not trusted: pass its CA with --certificate-authority or $KAS_CERTIFICATE, or set SSL_CERT_FILE"
 	}
@@ -249,7 +264,12 @@ func (c *Client) once(ctx context.Context, r request, rawURL string, out any) (r
 		req.Header.Set(c.auth.header, c.auth.prefix+c.auth.secret)
 	}
 	resp, err := c.http.Do(req)
-	if err != nil {
+	var redirect *httpsafe.RedirectError
+	switch {
+	case errors.As(err, &redirect):
+		// Not followed, and not retried: it would be the same redirect.
+		return false, &NetworkError{Method: method, Endpoint: endpoint, Err: redirect}
+	case err != nil:
 		return isTransient(err), &NetworkError{Method: method, Endpoint: endpoint, Err: c.scrubErr(err, r.secrets...)}
 	}
 	defer resp.Body.Close()
@@ -275,8 +295,13 @@ func (c *Client) once(ctx context.Context, r request, rawURL string, out any) (r
 }
 
 // isTransient: connection refused or reset, timeouts, EOF. TLS
-// verification failures are not: retrying will not fix trust.
+// verification failures are not: retrying will not fix trust; nor is a
+// request the origin guard refused.
 func isTransient(err error) bool {
+	var originErr *httpsafe.OriginError
+	if errors.As(err, &originErr) {
+		return false
+	}
 	var verifyErr *tls.CertificateVerificationError
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostname x509.HostnameError
@@ -288,8 +313,13 @@ func isTransient(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
-// errorMessage pulls GitLab's message out of an error body.
+// errorMessage pulls GitLab's message out of an error body, on one line
+// and with its control characters escaped: it is shown on a terminal.
 func errorMessage(body []byte) string {
+	return termsafe.Text(rawErrorMessage(body))
+}
+
+func rawErrorMessage(body []byte) string {
 	var e struct {
 		Message          any    `json:"message"`
 		Error            string `json:"error"`
@@ -319,12 +349,7 @@ func errorMessage(body []byte) string {
 // scrub removes the secrets (the client's, and those a request sent)
 // from text that came back from the network.
 func (c *Client) scrub(s string, secrets ...string) string {
-	for _, secret := range append(secrets, c.auth.secret) {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "[REDACTED]")
-		}
-	}
-	return s
+	return redact.Secrets(s, append(secrets, c.auth.secret)...)
 }
 
 func (c *Client) scrubErr(err error, secrets ...string) error {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/httpsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkas"
 )
 
@@ -16,7 +17,7 @@ const token = "glcbt-64_clientTestJobToken"
 
 func newTestClient(t *testing.T, kas *testkas.Server, auth Auth) (*Client, *[]time.Duration) {
 	t.Helper()
-	c, err := NewClient(kas.URL+"/api/v4/", auth, kas.Client().Transport)
+	c, err := NewClient(kas.URL+"/api/v4/", auth, kas.Client().Transport, httpsafe.Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestConnectionErrorsAreRetried(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close() // nothing listens there now
-	c, err := NewClient("https://"+addr, JobToken(token), nil)
+	c, err := NewClient("https://"+addr, JobToken(token), nil, httpsafe.Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestConnectionErrorsAreRetried(t *testing.T) {
 
 func TestUntrustedCertificateIsNotRetried(t *testing.T) {
 	kas := testServer(t)
-	c, err := NewClient(kas.URL, JobToken(token), http.DefaultTransport)
+	c, err := NewClient(kas.URL, JobToken(token), http.DefaultTransport, httpsafe.Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}

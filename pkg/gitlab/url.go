@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 )
 
 // ParseBaseURL reads the URL of a GitLab instance, as --gitlab-url,
@@ -13,20 +15,24 @@ import (
 // default port dropped, no trailing slash and no /api/v4. A URL without a
 // scheme is https. The token store keeps tokens under this form, so
 // "GitLab.example.com/" and "https://gitlab.example.com:443/api/v4" name
-// the same instance. Errors are *URLError and never show a URL that may
-// carry credentials.
+// the same instance. Errors are *URLError and show the URL redacted. An
+// http:// URL is read as well (it names an instance in the token store);
+// NewClient decides whether a token may go there.
 func ParseBaseURL(raw string) (*url.URL, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return nil, &URLError{Problem: "the GitLab URL is empty", fix: fixExample}
 	}
-	shown := fmt.Sprintf("%q", s)
-	if strings.Contains(s, "@") {
-		shown = "given"
-	}
+	typed := s
 	if !strings.Contains(s, "://") {
 		s = "https://" + s
 	}
+	// Redacted as it is read (with https:// in front), shown as typed.
+	shown := redact.URL(s)
+	if typed != s {
+		shown = strings.TrimPrefix(shown, "https://")
+	}
+	shown = fmt.Sprintf("%q", shown)
 	u, err := url.Parse(s)
 	if err != nil {
 		return nil, &URLError{Problem: "the GitLab URL " + shown + " is not a URL", fix: fixExample}
@@ -37,7 +43,7 @@ func ParseBaseURL(raw string) (*url.URL, error) {
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "https" && scheme != "http" {
-		return nil, &URLError{Problem: fmt.Sprintf("the GitLab URL %s has scheme %q", shown, u.Scheme), fix: "use https:// (or http://)"}
+		return nil, &URLError{Problem: fmt.Sprintf("the GitLab URL %s has scheme %q", shown, u.Scheme), fix: "use https://"}
 	}
 	if u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" {
 		return nil, &URLError{Problem: "the GitLab URL " + shown + " has a query or fragment", fix: "pass only https://host[/path]"}

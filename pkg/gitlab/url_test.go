@@ -48,8 +48,11 @@ func TestParseBaseURLRejects(t *testing.T) {
 		"https://gitlab.example.com/?x=1":  "query or fragment",
 		"https://gitlab.example.com/#frag": "query or fragment",
 		"https://":                         "no host",
-		"https://user:" + token + "@gitlab.example.com": "must not carry a user name or token",
-		"https://gitlab example.com":                    "not a URL",
+		"https://user:" + token + "@gitlab.example.com":      "must not carry a user name or token",
+		"https://gitlab example.com":                         "not a URL",
+		"https://gitlab.example.com/?private_token=" + token: `"https://gitlab.example.com/?private_token=REDACTED" has a query`,
+		"https://gitlab.example.com/#" + token:               "query or fragment",
+		"https://u:" + token + "@gitlab example.com":         `"https://REDACTED@gitlab example.com" is not a URL`,
 	} {
 		_, err := ParseBaseURL(in)
 		if err == nil || !strings.Contains(err.Error(), want) {

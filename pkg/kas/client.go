@@ -18,6 +18,9 @@ import (
 	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/httpsafe"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/termsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/version"
@@ -101,18 +104,20 @@ type UserCredential struct {
 	Certificate *tls.Certificate
 }
 
-// CheckServerURL checks that a cluster's server is an https URL.
+// CheckServerURL checks that a cluster's server is an https URL. Its
+// messages show the URL redacted.
 func CheckServerURL(server string) (*url.URL, error) {
 	u, err := url.Parse(server)
+	shown := redact.URL(server)
 	switch {
 	case server == "":
 		return nil, &Error{Reason: ReasonKubeconfig, Message: "the cluster has no server URL", Hint: "write agent contexts anew: kubectl gitlab update-kubeconfig"}
 	case err != nil || u.Host == "":
-		return nil, &Error{Reason: ReasonKubeconfig, Message: fmt.Sprintf("the cluster's server %q is not a URL", server), Hint: "write agent contexts anew: kubectl gitlab update-kubeconfig"}
+		return nil, &Error{Reason: ReasonKubeconfig, Message: fmt.Sprintf("the cluster's server %q is not a URL", shown), Hint: "write agent contexts anew: kubectl gitlab update-kubeconfig"}
 	case u.Scheme == "http":
-		return nil, &Error{Reason: ReasonPlainHTTP, URL: server, Message: fmt.Sprintf("the server URL %s is plain http, not https", server)}
+		return nil, &Error{Reason: ReasonPlainHTTP, URL: shown, Message: fmt.Sprintf("the server URL %s is plain http, not https", shown)}
 	case u.Scheme != "https":
-		return nil, &Error{Reason: ReasonKubeconfig, Message: fmt.Sprintf("the server URL %s is not https", server), Hint: "use the https:// k8s-proxy URL (kubectl gitlab update-kubeconfig writes it)"}
+		return nil, &Error{Reason: ReasonKubeconfig, Message: fmt.Sprintf("the server URL %s is not https", shown), Hint: "use the https:// k8s-proxy URL (kubectl gitlab update-kubeconfig writes it)"}
 	}
 	return u, nil
 }
@@ -153,12 +158,17 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if timeout == 0 {
 		timeout = DefaultTimeout
 	}
-	c.http = &http.Client{Transport: transport, Timeout: timeout}
+	// The token goes to the server's origin only, and no redirect leaves
+	// it or turns the SelfSubjectReview's POST into a GET.
+	if c.http, err = httpsafe.NewClient(server, httpsafe.Policy{}, transport, timeout); err != nil {
+		return nil, withContext(err, cfg.Context)
+	}
 	return c, nil
 }
 
-// Server is the server URL, with KAS's path prefix.
-func (c *Client) Server() string { return c.server.String() }
+// Server is the server URL, with KAS's path prefix, redacted: for
+// messages.
+func (c *Client) Server() string { return redact.URL(c.server.String()) }
 
 func withContext(err error, context string) error {
 	var e *Error
@@ -381,7 +391,11 @@ func (c *Client) send(ctx context.Context, method, path string, in any, cred Use
 		c.impersonate(req.Header)
 	}
 	resp, err := c.http.Do(req)
-	if err != nil {
+	var redirect *httpsafe.RedirectError
+	switch {
+	case errors.As(err, &redirect):
+		return nil, &Error{Reason: ReasonRedirected, StatusCode: redirect.Status, Message: redirect.Error(), Hint: redirect.Fix(), Err: redirect}
+	case err != nil:
 		return nil, DecodeTransportError(c.Server(), err)
 	}
 	return resp, nil
@@ -423,16 +437,11 @@ func (c *Client) decorate(err error, cred UserCredential) error {
 	if t, ok := cred.AgentToken(); ok {
 		e.TokenKind = string(t.Kind)
 	}
-	e.Message = c.Redact(e.Message)
+	// What a server says is shown on a terminal: one line, no control
+	// characters, no secret.
+	e.Message = termsafe.Text(c.Redact(e.Message))
 	return e
 }
 
 // Redact replaces the client's secrets in s.
-func (c *Client) Redact(s string) string {
-	for _, secret := range c.secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "<redacted>")
-		}
-	}
-	return s
-}
+func (c *Client) Redact(s string) string { return redact.Secrets(s, c.secrets...) }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 )
 
@@ -45,6 +46,9 @@ const (
 	ReasonAgentUnavailable Reason = "AgentUnavailable"
 	ReasonNotFound         Reason = "NotFound"
 	ReasonServerError      Reason = "ServerError"
+	// ReasonRedirected is a redirect that was not followed: off KAS's
+	// origin, or one that changes the method (internal/httpsafe).
+	ReasonRedirected Reason = "Redirected"
 )
 
 // Failures before any answer.
@@ -105,7 +109,7 @@ func (e *Error) Error() string {
 	if e.StatusCode != 0 {
 		status = fmt.Sprintf("%d %s", e.StatusCode, http.StatusText(e.StatusCode))
 	}
-	where := e.URL
+	where := redact.URL(e.URL)
 	if where == "" {
 		where = "the server"
 	}
@@ -135,7 +139,7 @@ func (e *Error) Error() string {
 		what = "no TLS at " + where
 	case ReasonConnectionRefused, ReasonHostNotFound, ReasonTimeout, ReasonNetwork:
 		what = "cannot reach " + where
-	case ReasonPlainHTTP, ReasonKubeconfig, ReasonCredential:
+	case ReasonPlainHTTP, ReasonKubeconfig, ReasonCredential, ReasonRedirected:
 		return e.Message
 	default:
 		what = "the server answered " + status

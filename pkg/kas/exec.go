@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strings"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 )
 
@@ -172,7 +173,7 @@ func DescribeExec(command string, args []string) string {
 	hideNext := false
 	for _, a := range args {
 		if hideNext {
-			parts = append(parts, "<redacted>")
+			parts = append(parts, redact.Marker)
 			hideNext = false
 			continue
 		}
@@ -181,7 +182,7 @@ func DescribeExec(command string, args []string) string {
 		secretish := strings.HasPrefix(lower, "-") && (strings.HasSuffix(lower, "token") || strings.HasSuffix(lower, "password") || strings.HasSuffix(lower, "secret"))
 		switch {
 		case secretish && hasValue:
-			parts = append(parts, name+"=<redacted>")
+			parts = append(parts, name+"="+redact.Marker)
 		case secretish:
 			parts = append(parts, a)
 			hideNext = true

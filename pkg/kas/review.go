@@ -44,6 +44,13 @@ func (c *Client) SelfSubjectReview(ctx context.Context) (*Review, error) {
 		if err != nil {
 			return nil, err
 		}
+		if out.Status.UserInfo.Username == "" {
+			// Every authenticated request has a user: what answered is not
+			// the API server (a proxy's or a login page's JSON).
+			return nil, &Error{Reason: ReasonServerError, URL: c.Server(), Context: c.cfg.Context,
+				Message: "the answer to the SelfSubjectReview (" + apiVersion + ") has no status.userInfo.username: it did not come from the cluster's API server",
+				Hint:    "check that the server URL is KAS's k8s-proxy (kubectl gitlab update-kubeconfig writes it), and what answers there (kubectl gitlab doctor)"}
+		}
 		return &Review{APIVersion: apiVersion, UserInfo: out.Status.UserInfo}, nil
 	}
 	var e *Error

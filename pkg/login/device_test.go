@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/httpsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 )
@@ -33,7 +34,7 @@ func (d *dropPoll) RoundTrip(r *http.Request) (*http.Response, error) {
 // flow is a device flow against kas whose waits move both clocks; the
 // person approves after approveAfter waits.
 func flow(t *testing.T, kas *testkas.Server, transport http.RoundTripper, approveAfter int) (DeviceFlow, *[]time.Duration) {
-	c, err := gitlab.NewClient(kas.URL, gitlab.Auth{}, transport)
+	c, err := gitlab.NewClient(kas.URL, gitlab.Auth{}, transport, httpsafe.Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
@@ -27,9 +28,12 @@ type Info struct {
 	Namespace string
 	Cluster   string
 	User      string
-	Server    string
-	CA        string // embedded, file, insecure, system
-	File      string // where the context is defined
+	// Server is the cluster's URL redacted (internal/redact): a URL with
+	// user:token@ or a private_token query holds a secret. To connect or
+	// to copy it, read the cluster itself (kubeconfig.Set.Cluster).
+	Server string
+	CA     string // embedded, file, insecure, system
+	File   string // where the context is defined
 }
 
 // AgentOf tells whether a user authenticates to KAS as an agent, and as
@@ -128,7 +132,7 @@ func Describe(set *kubeconfig.Set, name string) Info {
 		info.AgentID, info.Auth, info.Agent = AgentOf(u)
 	}
 	if c, _, ok := set.Cluster(ctx.Cluster); ok {
-		info.Server = c.Server
+		info.Server = redact.URL(c.Server)
 		switch {
 		case c.CertificateAuthorityData != "":
 			info.CA = "embedded"

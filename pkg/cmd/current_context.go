@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/termsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 )
 
@@ -46,7 +47,7 @@ func (o *CurrentContextOptions) Run() error {
 	if o.Output != "" {
 		return printStructured(o.deps.IO.Out, o.Output, viewOf(info, current))
 	}
-	fmt.Fprintln(o.deps.IO.Out, current)
+	fmt.Fprintln(o.deps.IO.Out, termsafe.Text(current))
 	if !info.Agent {
 		fmt.Fprintf(o.deps.IO.ErrOut, "note: %q is not an agent context; kubectl gitlab get-contexts lists them\n", current)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/termsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
@@ -103,7 +104,7 @@ func (o *GetContextsOptions) Run() error {
 		return printStructured(out, o.Output, list)
 	case "name":
 		for _, v := range views {
-			fmt.Fprintln(out, v.Name)
+			fmt.Fprintln(out, termsafe.Text(v.Name))
 		}
 		return nil
 	}
@@ -125,9 +126,11 @@ func (o *GetContextsOptions) Run() error {
 		if v.Agent {
 			id = strconv.FormatInt(v.AgentID, 10)
 		}
-		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", mark, v.Name, id, v.Namespace, v.Auth)
+		// A cell is escaped whole: a tab or line break in a name would
+		// shift the columns or start a line of its own.
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%s", mark, termsafe.Text(v.Name), id, termsafe.Text(v.Namespace), v.Auth)
 		if o.Output == "wide" {
-			row += fmt.Sprintf("\t%s\t%s", v.Server, v.CA)
+			row += fmt.Sprintf("\t%s\t%s", termsafe.Text(v.Server), v.CA)
 		}
 		fmt.Fprintln(tw, row)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
@@ -130,10 +131,14 @@ func (o *GetTokenOptions) storedCredential() (credential.Credential, error) {
 		return credential.Credential{}, err
 	}
 	url := o.GitLabURL
-	if url == "" {
-		if url, err = tokenstore.SoleURL(store); err != nil {
+	if url != "" {
+		// Canonical, and refused without echo if it carries credentials:
+		// it is repeated in every message below.
+		if url, err = gitlab.NormalizeURL(url); err != nil {
 			return credential.Credential{}, err
 		}
+	} else if url, err = tokenstore.SoleURL(store); err != nil {
+		return credential.Credential{}, err
 	}
 	login := "kubectl gitlab login"
 	if url != "" {

@@ -4,6 +4,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/termsafe"
 )
 
 // NewRoot builds the command tree.
@@ -50,6 +51,8 @@ reach a cluster through the GitLab agent server (KAS).`,
 // Main runs the command line args (without the program name) and returns
 // the exit code.
 func Main(args []string, d *Deps) int {
+	d, flush := terminalSafe(args, d)
+	defer flush()
 	root := newRootFor(args, d)
 	root.SetArgs(args)
 	err := root.Execute()
@@ -83,4 +86,20 @@ func runE(run func(args []string) error) func(*cobra.Command, []string) error {
 		}
 		return nil
 	}
+}
+
+// terminalSafe escapes the control characters of everything the command
+// prints for people (internal/termsafe): stderr always, stdout but for
+// what programs read as it is, get-token's credential and the completion
+// scripts. Line breaks and tabs stay; -o json and yaml stay valid.
+func terminalSafe(args []string, d *Deps) (*Deps, func()) {
+	safe := *d
+	errOut := termsafe.NewWriter(d.IO.ErrOut)
+	safe.IO.ErrOut = errOut
+	if len(args) > 0 && (args[0] == "get-token" || args[0] == "completion") {
+		return &safe, func() { errOut.Flush() }
+	}
+	out := termsafe.NewWriter(d.IO.Out)
+	safe.IO.Out = out
+	return &safe, func() { out.Flush(); errOut.Flush() }
 }

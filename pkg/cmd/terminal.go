@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/termsafe"
 )
 
 // Terminal is a person at a keyboard, if there is one.
@@ -18,6 +20,8 @@ type Terminal interface {
 	// are terminals).
 	Interactive() bool
 	// Pick asks the person to choose one of options and returns its index.
+	// Options are shown as given: escape what came from a file
+	// (termsafe.Text).
 	Pick(question string, options []string) (int, error)
 	// ReadSecret asks for a secret without echoing it.
 	ReadSecret(prompt string) (string, error)
@@ -48,7 +52,7 @@ func (t ttyTerminal) ReadSecret(prompt string) (string, error) {
 // pick shows a numbered list and reads a number (or a name) from in.
 func pick(in io.Reader, out io.Writer, question string, options []string) (int, error) {
 	for i, o := range options {
-		fmt.Fprintf(out, "  %d) %s\n", i+1, o)
+		fmt.Fprintf(out, "  %d) %s\n", i+1, termsafe.Text(o))
 	}
 	r := bufio.NewReader(in)
 	for range 3 {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
@@ -100,8 +101,15 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 		return err
 	}
 	if o.KASURL != "" {
-		if u, err := url.Parse(o.KASURL); err != nil || u.Scheme != "https" || u.Host == "" {
-			return badInput("pass the https URL of KAS's k8s-proxy, e.g. https://kas.gitlab.example.com/k8s-proxy/", "--kas-url %q is not an https URL", o.KASURL)
+		// The URL is written into the kubeconfig: no credential in it,
+		// and shown redacted.
+		const fix = "pass the https URL of KAS's k8s-proxy, e.g. https://kas.gitlab.example.com/k8s-proxy/"
+		u, err := url.Parse(o.KASURL)
+		switch {
+		case redact.Differs(o.KASURL):
+			return badInput(fix+", without a user name, token or query: get-token supplies the credential", "--kas-url %q carries a user name, token, query or fragment", redact.URL(o.KASURL))
+		case err != nil || u.Scheme != "https" || u.Host == "":
+			return badInput(fix, "--kas-url %q is not an https URL", redact.URL(o.KASURL))
 		}
 	}
 	var err error
@@ -142,7 +150,11 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 	if kasURL == "" {
 		fallback := ""
 		if existing, ok := agentcontext.OfAgent(o.set, contexts[0].AgentID); ok {
-			fallback = existing.Server
+			// The cluster's own URL (Info.Server is redacted), unless it
+			// carries a credential, which is not copied.
+			if cluster, _, ok := o.set.Cluster(existing.Cluster); ok && !redact.Differs(cluster.Server) {
+				fallback = cluster.Server
+			}
 		}
 		if kasURL, err = kas.DiscoverProxyURL(ctx, client, fallback); err != nil {
 			return err
@@ -160,7 +172,7 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 	for _, c := range contexts {
 		fmt.Fprintf(out, "Context %s: exec %s get-token --agent-id=%d\n", c, agentcontext.PluginCommand, c.AgentID)
 	}
-	fmt.Fprintf(out, "KAS: %s\n", kasURL)
+	fmt.Fprintf(out, "KAS: %s\n", redact.URL(kasURL))
 	if !o.deps.onPath(agentcontext.PluginCommand) {
 		fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s is not on PATH, so kubectl will not find it; install it with kubectl krew install gitlab\n", agentcontext.PluginCommand)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/termsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
@@ -135,7 +136,7 @@ func (o *UseContextOptions) resolve() (agentcontext.Info, error) {
 	case e.Problem == agentcontext.NoChoice && o.deps.Terminal != nil && o.deps.Terminal.Interactive():
 		names := make([]string, len(e.Choices))
 		for i, c := range e.Choices {
-			names[i] = c.Name
+			names[i] = termsafe.Text(c.Name) // shown on the terminal
 		}
 		i, err := o.deps.Terminal.Pick("Switch to which agent context?", names)
 		if err != nil {

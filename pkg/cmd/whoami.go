@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/termsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 )
@@ -90,25 +91,26 @@ func (o *WhoamiOptions) Run(ctx context.Context) error {
 }
 
 // printWhoami writes the identity as an ATTRIBUTE/VALUE table, like
-// kubectl auth whoami, with one group or extra per line.
+// kubectl auth whoami, with one group or extra per line. Every value came
+// from the kubeconfig or the cluster: each cell is escaped whole.
 func printWhoami(w io.Writer, v whoamiView) {
 	tw := tabwriter.NewWriter(w, 0, 4, 3, ' ', 0)
 	fmt.Fprintln(tw, "ATTRIBUTE\tVALUE")
-	ctx := v.Context
+	ctx := termsafe.Text(v.Context)
 	if v.Agent {
 		ctx += fmt.Sprintf(" (agent %d)", v.AgentID)
 	}
 	fmt.Fprintf(tw, "Context\t%s\n", ctx)
-	fmt.Fprintf(tw, "Username\t%s\n", v.UserInfo.Username)
+	fmt.Fprintf(tw, "Username\t%s\n", termsafe.Text(v.UserInfo.Username))
 	if v.UserInfo.UID != "" {
-		fmt.Fprintf(tw, "UID\t%s\n", v.UserInfo.UID)
+		fmt.Fprintf(tw, "UID\t%s\n", termsafe.Text(v.UserInfo.UID))
 	}
 	for i, g := range v.UserInfo.Groups {
 		label := ""
 		if i == 0 {
 			label = "Groups"
 		}
-		fmt.Fprintf(tw, "%s\t%s\n", label, g)
+		fmt.Fprintf(tw, "%s\t%s\n", label, termsafe.Text(g))
 	}
 	keys := make([]string, 0, len(v.UserInfo.Extra))
 	for k := range v.UserInfo.Extra {
@@ -116,7 +118,7 @@ func printWhoami(w io.Writer, v whoamiView) {
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		fmt.Fprintf(tw, "Extra: %s\t%s\n", k, strings.Join(v.UserInfo.Extra[k], ", "))
+		fmt.Fprintf(tw, "Extra: %s\t%s\n", termsafe.Text(k), termsafe.Text(strings.Join(v.UserInfo.Extra[k], ", ")))
 	}
 	tw.Flush()
 	if v.AccessAs != nil {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
@@ -218,10 +219,11 @@ func (r *run) checkKASURL() Check {
 	if err != nil {
 		return fromError(name, title, err)
 	}
+	server := redact.URL(cfg.Cluster.Server)
 	if _, err := kas.CheckServerURL(cfg.Cluster.Server); err != nil {
 		var e *kas.Error
 		if errors.As(err, &e) && e.Reason == kas.ReasonPlainHTTP {
-			return fail(name, title, e.Fix(), "%s is plain http", cfg.Cluster.Server)
+			return fail(name, title, e.Fix(), "%s is plain http", server)
 		}
 		return fromError(name, title, err)
 	}
@@ -233,9 +235,9 @@ func (r *run) checkKASURL() Check {
 	r.client = client
 	if cfg.Cluster.InsecureSkipTLSVerify {
 		return warn(name, title, "embed KAS's CA instead: kubectl gitlab use-context "+r.name+" --certificate-authority FILE (or $KAS_CERTIFICATE)",
-			"%s, but insecure-skip-tls-verify: KAS's certificate is not checked, so the token may go to anyone in between", cfg.Cluster.Server)
+			"%s, but insecure-skip-tls-verify: KAS's certificate is not checked, so the token may go to anyone in between", server)
 	}
-	return pass(name, title, "%s (CA: %s)", cfg.Cluster.Server, describeCA(r.info.CA))
+	return pass(name, title, "%s (CA: %s)", server, describeCA(r.info.CA))
 }
 
 func describeCA(ca string) string {
@@ -286,12 +288,16 @@ func (r *run) checkConnection() (reach, trust Check) {
 	return reach, pass(tlsName, tlsTitle, "verified: certificate for %s issued by %q, valid until %s", certName(leaf), leaf.Issuer.CommonName, leaf.NotAfter.UTC().Format(time.DateOnly))
 }
 
+// hostOf is a URL's host and port, without any user information.
 func hostOf(raw string) string {
 	if i := strings.Index(raw, "://"); i >= 0 {
 		raw = raw[i+3:]
 	}
-	if i := strings.IndexByte(raw, '/'); i >= 0 {
+	if i := strings.IndexAny(raw, "/?#"); i >= 0 {
 		raw = raw[:i]
+	}
+	if i := strings.LastIndexByte(raw, '@'); i >= 0 {
+		raw = raw[i+1:]
 	}
 	return raw
 }

@@ -124,16 +124,26 @@ func (d *Deps) loadExistingKubeconfig(explicit string) (*kubeconfig.Set, error) 
 	return set, set.RequireExisting()
 }
 
-// loadCA reads --certificate-authority, else $KAS_CERTIFICATE (a path or
-// the PEM text); nil when neither is given.
+// loadCA reads --certificate-authority, else $KAS_CERTIFICATE (a path,
+// the PEM text or its base64); nil when neither is given. A bundle that
+// cannot work is refused, one with certificates that cannot is warned
+// about (kas.CABundle.Check).
 func (d *Deps) loadCA(flag string) (*kas.CABundle, error) {
+	var bundle *kas.CABundle
+	var err error
 	if flag != "" {
-		return kas.LoadCAFile(flag)
+		bundle, err = kas.LoadCAFile(flag)
+	} else if v, ok := d.LookupEnv("KAS_CERTIFICATE"); ok {
+		bundle, err = kas.LoadCAValue("KAS_CERTIFICATE", v)
 	}
-	if v, ok := d.LookupEnv("KAS_CERTIFICATE"); ok {
-		return kas.LoadCAValue("KAS_CERTIFICATE", v)
+	if bundle == nil || err != nil {
+		return nil, err
 	}
-	return nil, nil
+	warnings, err := bundle.Check(d.Now())
+	for _, w := range warnings {
+		fmt.Fprintf(d.IO.ErrOut, "warning: %s\n", w)
+	}
+	return bundle, err
 }
 
 // jobGitLab reads the GitLab URL and job token of a CI job.

@@ -10,6 +10,7 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/httpsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
@@ -67,6 +68,7 @@ var exitCodes = []struct {
 	{ExitBadInput, fixable.Is[*kas.CAError]},
 	{ExitBadInput, fixable.Is[*gitlab.URLError]},
 	{ExitBadInput, fixable.Is[*httpsafe.InsecureURLError]},
+	{ExitBadInput, fixable.Is[*credential.SecretError]},
 	{ExitBadInput, fixable.Is[*tokenstore.SeveralURLsError]},
 	// An OAuth application GitLab refuses is bad input; a login denied,
 	// expired or cancelled failed.

@@ -112,12 +112,18 @@ func (o *GetTokenOptions) credential() (credential.Credential, error) {
 					"kubectl gitlab login --web, or set KUBECTL_GITLAB_TOKEN",
 				"CI_JOB_TOKEN is not set, so there is no job token for agent %d", o.AgentID)
 		}
+		if err := credential.CheckSecret("CI_JOB_TOKEN", jobToken); err != nil {
+			return credential.Credential{}, err
+		}
 		return credential.Credential{Token: credential.Token{Kind: credential.KindCI, AgentID: o.AgentID, Secret: jobToken}.String()}, nil
 	}
 	// A token from the environment has unknown scopes: finding them would
 	// cost a GitLab call on every kubectl command, so login --status and
 	// doctor check them instead.
-	if token, _ := pat.FromEnv(o.deps.Getenv); token != "" {
+	if token, variable := pat.FromEnv(o.deps.Getenv); token != "" {
+		if err := credential.CheckSecret(variable, token); err != nil {
+			return credential.Credential{}, err
+		}
 		return credential.Credential{Token: credential.Token{Kind: credential.KindPAT, AgentID: o.AgentID, Secret: token}.String()}, nil
 	}
 	return o.storedCredential()
@@ -155,6 +161,9 @@ func (o *GetTokenOptions) storedCredential() (credential.Credential, error) {
 		return credential.Credential{}, missing
 	case err != nil:
 		return credential.Credential{}, failed(fixable.FixOr(err, "run: "+login+" --token-store file, or set KUBECTL_GITLAB_TOKEN"), "cannot read the token for %s: %w", url, err)
+	}
+	if err := credential.CheckSecret("the token stored for "+url, entry.Token); err != nil {
+		return credential.Credential{}, fixable.Wrap(err, "run: "+login)
 	}
 	now := o.deps.Now()
 	if pat.RenewalDue(entry, now) {

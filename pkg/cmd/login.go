@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/login"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
@@ -287,27 +288,28 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 }
 
 func (o *LoginOptions) readToken(url string) (string, error) {
-	var token string
+	var token, source string
 	switch {
 	case o.TokenStdin:
 		line, err := bufio.NewReader(o.deps.IO.In).ReadString('\n')
 		if err != nil && line == "" {
 			return "", badInput("pipe the token in: … | kubectl gitlab login --token-stdin", "no token on stdin")
 		}
-		token = strings.TrimSpace(line)
+		token, source = strings.TrimSpace(line), "the token from stdin"
 	case o.deps.Terminal != nil && o.deps.Terminal.Interactive():
 		fmt.Fprintf(o.deps.IO.ErrOut, "Create a token with the k8s_proxy scope at %s\n(or let kubectl gitlab login --web mint one)\n", pat.CreateURL(url))
 		var err error
 		if token, err = o.deps.Terminal.ReadSecret("Personal access token for " + url + ": "); err != nil {
 			return "", badInput("", "cannot read the token: %w", err)
 		}
+		source = "the token typed"
 	default:
 		return "", badInput("log in through the browser with --web, pipe the token in with --token-stdin, or run login on a terminal", "no terminal to ask for the token")
 	}
 	if token == "" {
 		return "", badInput("paste a personal access token with the k8s_proxy scope", "the token is empty")
 	}
-	return token, nil
+	return token, credential.CheckSecret(source, token)
 }
 
 func expiryText(d tokenstore.Date, now time.Time) string {

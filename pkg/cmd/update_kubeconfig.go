@@ -9,6 +9,7 @@ import (
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
@@ -78,6 +79,9 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 	jobURL, jobToken, inJob := o.deps.jobGitLab()
 	o.inJob = inJob && o.Project == ""
 	o.jobToken = jobToken
+	if err := credential.CheckSecret("CI_JOB_TOKEN", jobToken); o.inJob && err != nil {
+		return err
+	}
 	if o.GitLabURL == "" && o.inJob {
 		o.GitLabURL = jobURL
 	}
@@ -125,7 +129,10 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 	auth := gitlab.JobToken(o.jobToken)
 	if !o.inJob {
-		o.userToken = o.workstationToken()
+		var err error
+		if o.userToken, err = o.workstationToken(); err != nil {
+			return err
+		}
 		auth = gitlab.PrivateToken(o.userToken)
 	}
 	client, err := o.deps.gitlabClient(o.GitLabURL, auth, o.ca)
@@ -204,18 +211,18 @@ func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, clien
 
 // workstationToken is $KUBECTL_GITLAB_TOKEN or $GITLAB_TOKEN, else the
 // token login stored for the instance; empty when there is none.
-func (o *UpdateKubeconfigOptions) workstationToken() string {
-	if t, _ := pat.FromEnv(o.deps.Getenv); t != "" {
-		return t
+func (o *UpdateKubeconfigOptions) workstationToken() (string, error) {
+	if t, variable := pat.FromEnv(o.deps.Getenv); t != "" {
+		return t, credential.CheckSecret(variable, t)
 	}
 	store, err := o.deps.tokenStore(tokenstore.KindAuto, nil)
 	if err != nil {
-		return ""
+		return "", nil
 	}
 	if e, err := store.Get(o.GitLabURL); err == nil {
-		return e.Token
+		return e.Token, credential.CheckSecret("the token stored for "+o.GitLabURL, e.Token)
 	}
-	return ""
+	return "", nil
 }
 
 // switchTo switches as use-context NAME does, in the kubeconfig just

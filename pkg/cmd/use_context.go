@@ -9,6 +9,7 @@ import (
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/termsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
@@ -152,6 +153,9 @@ func (o *UseContextOptions) resolve() (agentcontext.Info, error) {
 // the four "kubectl config set-…" lines of GitLab's docs in one step.
 func (o *UseContextOptions) createForJob(id int64) (agentcontext.Info, error) {
 	baseURL, jobToken, _ := o.deps.jobGitLab()
+	if err := credential.CheckSecret("CI_JOB_TOKEN", jobToken); err != nil {
+		return agentcontext.Info{}, err
+	}
 	client, err := o.deps.gitlabClient(baseURL, gitlab.JobToken(jobToken), o.ca)
 	if err != nil {
 		return agentcontext.Info{}, err

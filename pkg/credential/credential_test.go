@@ -1,6 +1,7 @@
 package credential
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -166,6 +167,21 @@ func TestParseExecCredential(t *testing.T) {
 		_, err := ParseExecCredential([]byte(c.out), V1beta1)
 		if err == nil || !strings.Contains(err.Error(), c.says) || strings.Contains(err.Error(), "secret") {
 			t.Errorf("%s: %v", c.out, err)
+		}
+	}
+}
+
+func TestCheckSecret(t *testing.T) {
+	for _, ok := range []string{"", "glpat-abc_DEF-123", "glcbt-64_a.b"} {
+		if err := CheckSecret("GITLAB_TOKEN", ok); err != nil {
+			t.Errorf("CheckSecret(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"glpat-abc\n", "glpat-abc\r\n", "glpat\x00abc", "a\tb", "a\x7f"} {
+		err := CheckSecret("GITLAB_TOKEN", bad)
+		var se *SecretError
+		if !errors.As(err, &se) || err.Error() != "GITLAB_TOKEN holds a line break or another control character" || strings.Contains(err.Error()+se.Fix(), "glpat") {
+			t.Errorf("CheckSecret(%q) = %v", bad, err)
 		}
 	}
 }

@@ -68,3 +68,33 @@ func ParseAgentID(s string) (int64, error) {
 	}
 	return id, nil
 }
+
+// CheckSecret refuses a token that cannot travel in an HTTP header: one
+// with a line break or another control character (a CI/CD variable or a
+// Kubernetes Secret pasted with its trailing newline). kubectl would fail
+// on it with an opaque header error, and GitLab with a 401. The error
+// names source, never the secret.
+func CheckSecret(source, secret string) error {
+	for i := 0; i < len(secret); i++ {
+		if b := secret[i]; b < 0x20 || b == 0x7f {
+			return &SecretError{Source: source}
+		}
+	}
+	return nil
+}
+
+// SecretError is a token with a control character in it.
+type SecretError struct {
+	// Source says where the token came from: a variable's name, "the
+	// token from stdin".
+	Source string
+}
+
+func (e *SecretError) Error() string {
+	return e.Source + " holds a line break or another control character"
+}
+
+// Fix says what usually puts one there.
+func (e *SecretError) Fix() string {
+	return "a token is one line: remove the line break (often a trailing newline pasted into a CI/CD variable or a Secret)"
+}

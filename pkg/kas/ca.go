@@ -6,12 +6,15 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/atomicfile"
 )
@@ -96,24 +99,66 @@ func LoadCAFile(path string) (*CABundle, error) {
 	return ParseCABundle(path, data)
 }
 
-// LoadCAValue reads $KAS_CERTIFICATE, which holds either a path (a File-type
-// CI/CD variable) or the PEM text itself (a plain variable).
+// LoadCAValue reads $KAS_CERTIFICATE, which holds a path (a File-type
+// CI/CD variable), the PEM text itself (a plain variable), or that text
+// in base64 (as certificate-authority-data holds it). A value that is none
+// of these is not repeated in the error: it may be a key.
 func LoadCAValue(name, value string) (*CABundle, error) {
-	if strings.Contains(value, "-----BEGIN") {
-		return ParseCABundle("$"+name+" (PEM text)", []byte(value))
+	source := "$" + name
+	switch {
+	case strings.Contains(value, "-----BEGIN"):
+		return ParseCABundle(source+" (PEM text)", []byte(value))
+	case strings.TrimSpace(value) == "":
+		return nil, &CAError{Source: source, Msg: "is set but empty"}
 	}
-	if strings.TrimSpace(value) == "" {
-		return nil, &CAError{Source: "$" + name, Msg: "is set but empty"}
+	if _, err := os.Stat(value); err != nil {
+		if decoded, ok := decodeBase64(value); ok {
+			if !bytes.Contains(decoded, []byte("-----BEGIN")) {
+				return nil, &CAError{Source: source, Msg: fmt.Sprintf("holds %d characters of base64 that are not PEM certificates", len(value))}
+			}
+			return ParseCABundle(source+" (base64 of PEM)", decoded)
+		}
+		if !looksLikePath(value) {
+			return nil, &CAError{Source: source, Msg: fmt.Sprintf("holds %d characters that are neither a file name, PEM text nor base64 of it", len(value))}
+		}
 	}
 	b, err := LoadCAFile(value)
 	if err != nil {
 		var ce *CAError
 		if errors.As(err, &ce) {
-			ce.Source = "$" + name + " = " + ce.Source
+			ce.Source = source + " = " + ce.Source
 		}
 		return nil, err
 	}
 	return b, nil
+}
+
+// decodeBase64 decodes a value long enough to be a certificate in base64
+// (line breaks and spaces allowed, as base64 -w76 writes it).
+func decodeBase64(value string) ([]byte, bool) {
+	compact := strings.Join(strings.Fields(value), "")
+	if len(compact) < 64 {
+		return nil, false
+	}
+	decoded, err := base64.StdEncoding.DecodeString(compact)
+	return decoded, err == nil
+}
+
+// looksLikePath: one line of printable text whose parts are no longer
+// than a file name may be (NAME_MAX, 255 bytes), which an error may
+// repeat.
+func looksLikePath(value string) bool {
+	for _, part := range strings.Split(value, "/") {
+		if len(part) > 255 {
+			return false
+		}
+	}
+	for _, r := range value {
+		if r < 0x20 || r == 0x7f {
+			return false
+		}
+	}
+	return len(value) <= 4096
 }
 
 // ParseCABundle checks that data is PEM and that every block in it is a
@@ -144,4 +189,39 @@ func ParseCABundle(source string, data []byte) (*CABundle, error) {
 		rest = bytes.TrimSpace(tail)
 	}
 	return b, nil
+}
+
+// Check says whether the bundle can make kubectl trust anything at now.
+// Go's TLS verification, kubectl's, refuses a chain that ends in an
+// expired certificate, and a certificate that is not a CA (CA:FALSE) can
+// sign nothing: it is trusted only as the server's own certificate,
+// pinned, until that is renewed. A bundle whose every certificate has
+// expired is refused; an expired certificate among others, and one that
+// is not a CA, are warnings.
+func (b *CABundle) Check(now time.Time) (warnings []string, err error) {
+	expired := 0
+	for i, c := range b.Certs {
+		what := fmt.Sprintf("certificate %d (CN=%s)", i+1, c.Subject.CommonName)
+		switch {
+		case now.After(c.NotAfter):
+			expired++
+			warnings = append(warnings, fmt.Sprintf("%s: %s expired on %s; kubectl refuses a certificate chain that ends in it",
+				b.Source, what, c.NotAfter.UTC().Format(time.DateOnly)))
+		case c.BasicConstraintsValid && !c.IsCA, c.Version == 3 && !c.BasicConstraintsValid:
+			// crypto/x509's checkSignatureFrom: such a certificate signs nothing.
+			constraint := "CA:FALSE"
+			if !c.BasicConstraintsValid {
+				constraint = "no basicConstraints"
+			}
+			warnings = append(warnings, fmt.Sprintf("%s: %s is not a CA (%s): kubectl trusts it only as KAS's own certificate, "+
+				"and fails once that is renewed; pass the CA that signed it", b.Source, what, constraint))
+		}
+	}
+	switch {
+	case expired < len(b.Certs):
+		return warnings, nil
+	case expired == 1:
+		return nil, &CAError{Source: b.Source, Msg: strings.TrimPrefix(warnings[0], b.Source+": ")}
+	}
+	return nil, &CAError{Source: b.Source, Msg: fmt.Sprintf("all %d certificates have expired; kubectl refuses a certificate chain that ends in one", expired)}
 }

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"os"
 	"path/filepath"
@@ -9,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testca"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkas"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testpki"
 )
 
 // TestTokensWithLineBreaksAreRefused: a token that would break the HTTP
@@ -85,12 +86,16 @@ func TestCAThatCannotWork(t *testing.T) {
 	h := newHarness(t)
 	path := h.kubeconfig("job-agents.yaml", "")
 	h.env["KUBECONFIG"] = path
-	expired := testca.CATemplate("old CA")
-	expired.NotBefore, expired.NotAfter = h.now.AddDate(-1, 0, 0), h.now.AddDate(0, 0, -1)
-	old, err := testca.Issue(expired, nil)
-	if err != nil {
-		t.Fatal(err)
+	selfSigned := func(cn string, notAfter time.Time, isCA bool) []byte {
+		pem, err := testpki.SelfSigned(&x509.Certificate{Subject: pkix.Name{CommonName: cn}, NotBefore: notAfter.AddDate(-1, 0, 0), NotAfter: notAfter,
+			IsCA: isCA, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pem
 	}
+	expiredOn := h.now.AddDate(0, 0, -1)
+	old := selfSigned("old CA", expiredOn, true)
 	write := func(name string, pems ...[]byte) string {
 		p := filepath.Join(h.dir, name)
 		var all []byte
@@ -101,24 +106,21 @@ func TestCAThatCannotWork(t *testing.T) {
 		return p
 	}
 	before := mustRead(t, path)
-	h.run("use-context", "prod", "--certificate-authority", write("old.pem", old.PEM)).
-		expectErr(t, ExitBadInput, "old.pem: certificate 1 (CN=old CA) expired on "+expired.NotAfter.UTC().Format(time.DateOnly), "kubectl refuses")
+	h.run("use-context", "prod", "--certificate-authority", write("old.pem", old)).
+		expectErr(t, ExitBadInput, "old.pem: certificate 1 (CN=old CA) expired on "+expiredOn.UTC().Format(time.DateOnly), "kubectl refuses")
 	if mustRead(t, path) != before {
 		t.Fatal("the kubeconfig changed")
 	}
 
 	current := mustRead(t, writeTestCA(t, h.dir))
-	r := h.run("use-context", "prod", "--certificate-authority", write("mixed.pem", old.PEM, []byte(current)))
+	r := h.run("use-context", "prod", "--certificate-authority", write("mixed.pem", old, []byte(current)))
 	r.expect(t, 0, "Embedded the CA bundle")
 	if !strings.Contains(r.stderr, "warning: ") || !strings.Contains(r.stderr, "certificate 1 (CN=old CA) expired") {
 		t.Errorf("no warning about the expired certificate:\n%s", r.stderr)
 	}
 
-	leafTmpl := testca.ServingTemplate("kas.example.com", []string{"kas.example.com"})
-	leafTmpl.KeyUsage |= x509.KeyUsageCertSign
-	leafTmpl.BasicConstraintsValid = true // and IsCA false: CA:FALSE
-	leaf, _ := testca.Issue(leafTmpl, nil)
-	r = h.run("use-context", "prod", "--certificate-authority", write("leaf.pem", leaf.PEM))
+	leaf := selfSigned("kas.example.com", h.now.AddDate(0, 3, 0), false) // CA:FALSE
+	r = h.run("use-context", "prod", "--certificate-authority", write("leaf.pem", leaf))
 	r.expect(t, 0, "Embedded the CA bundle")
 	if !strings.Contains(r.stderr, "certificate 1 (CN=kas.example.com) is not a CA (CA:FALSE)") {
 		t.Errorf("no warning about a certificate that is not a CA:\n%s", r.stderr)

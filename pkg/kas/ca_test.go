@@ -1,6 +1,8 @@
 package kas
 
 import (
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
 	"errors"
 	"os"
@@ -9,26 +11,26 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testca"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testpki"
 )
 
 func TestLoadCAValue(t *testing.T) {
-	ca, err := testca.NewCA("kas CA")
+	ca, err := testpki.NewAuthority("kas CA")
 	if err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "ca.pem")
-	os.WriteFile(file, ca.PEM, 0o600)
-	b64 := base64.StdEncoding.EncodeToString(ca.PEM)
+	os.WriteFile(file, ca.CertPEM, 0o600)
+	b64 := base64.StdEncoding.EncodeToString(ca.CertPEM)
 	wrapped := ""
 	for i := 0; i < len(b64); i += 76 {
 		wrapped += b64[i:min(i+76, len(b64))] + "\n"
 	}
 	for value, source := range map[string]string{
-		string(ca.PEM): "$KAS_CERTIFICATE (PEM text)",
-		file:           file,
-		b64:            "$KAS_CERTIFICATE (base64 of PEM)",
-		wrapped:        "$KAS_CERTIFICATE (base64 of PEM)",
+		string(ca.CertPEM): "$KAS_CERTIFICATE (PEM text)",
+		file:               file,
+		b64:                "$KAS_CERTIFICATE (base64 of PEM)",
+		wrapped:            "$KAS_CERTIFICATE (base64 of PEM)",
 	} {
 		b, err := LoadCAValue("KAS_CERTIFICATE", value)
 		if err != nil || len(b.Certs) != 1 || b.Source != source {
@@ -55,15 +57,19 @@ func TestLoadCAValue(t *testing.T) {
 
 func TestCABundleCheck(t *testing.T) {
 	now := time.Now()
-	expiredTmpl := testca.CATemplate("old")
-	expiredTmpl.NotBefore, expiredTmpl.NotAfter = now.AddDate(-1, 0, 0), now.AddDate(0, 0, -2)
-	old, _ := testca.Issue(expiredTmpl, nil)
-	leafTmpl := testca.ServingTemplate("leaf", nil)
-	leafTmpl.BasicConstraintsValid = true
-	leaf, _ := testca.Issue(leafTmpl, nil)
-	v3NoConstraints, _ := testca.Issue(testca.ServingTemplate("bare", nil), nil)
-	goodCA, _ := testca.NewCA("good")
-	good := goodCA.PEM
+	selfSigned := func(cn string, notAfter time.Time, isCA, basicConstraints bool) []byte {
+		pem, err := testpki.SelfSigned(&x509.Certificate{Subject: pkix.Name{CommonName: cn}, NotBefore: notAfter.AddDate(-1, 0, 0), NotAfter: notAfter,
+			IsCA: isCA, BasicConstraintsValid: basicConstraints, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pem
+	}
+	expiredOn := now.AddDate(0, 0, -2)
+	old := selfSigned("old", expiredOn, true, true)
+	leaf := selfSigned("leaf", now.AddDate(0, 1, 0), false, true)
+	bare := selfSigned("bare", now.AddDate(0, 1, 0), false, false)
+	good := selfSigned("good", now.AddDate(0, 1, 0), true, true)
 
 	cases := []struct {
 		name     string
@@ -72,11 +78,11 @@ func TestCABundleCheck(t *testing.T) {
 		warnings []string
 	}{
 		{"a valid CA", good, "", nil},
-		{"expired", old.PEM, "certificate 1 (CN=old) expired on " + expiredTmpl.NotAfter.UTC().Format(time.DateOnly), nil},
-		{"all expired", append(append([]byte{}, old.PEM...), old.PEM...), "all 2 certificates have expired", nil},
-		{"one of two expired", append(append([]byte{}, old.PEM...), good...), "", []string{"certificate 1 (CN=old) expired"}},
-		{"CA:FALSE", leaf.PEM, "", []string{"certificate 1 (CN=leaf) is not a CA (CA:FALSE)"}},
-		{"no basicConstraints", v3NoConstraints.PEM, "", []string{"certificate 1 (CN=bare) is not a CA (no basicConstraints)"}},
+		{"expired", old, "certificate 1 (CN=old) expired on " + expiredOn.UTC().Format(time.DateOnly), nil},
+		{"all expired", append(append([]byte{}, old...), old...), "all 2 certificates have expired", nil},
+		{"one of two expired", append(append([]byte{}, old...), good...), "", []string{"certificate 1 (CN=old) expired"}},
+		{"CA:FALSE", leaf, "", []string{"certificate 1 (CN=leaf) is not a CA (CA:FALSE)"}},
+		{"no basicConstraints", bare, "", []string{"certificate 1 (CN=bare) is not a CA (no basicConstraints)"}},
 	}
 	for _, c := range cases {
 		b, err := ParseCABundle("ca.pem", c.pem)

@@ -14,6 +14,8 @@ package hostile
 import (
 	"bufio"
 	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"log"
@@ -26,7 +28,7 @@ import (
 	"testing"
 	"time"
 
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testca"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testpki"
 )
 
 // Listener names one of the server's listeners.
@@ -116,17 +118,21 @@ func Start(t testing.TB) *Server {
 }
 
 func start() (*Server, error) {
-	ca, err := testca.NewCA("hostile CA")
+	ca, err := testpki.NewAuthority("hostile CA")
 	if err != nil {
 		return nil, err
 	}
-	leaf, err := testca.Issue(testca.ServingTemplate("hostile", []string{"localhost"},
-		net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 2)), ca)
+	certPEM, keyPEM, err := ca.Issue(pkix.Name{CommonName: "hostile"}, x509.ExtKeyUsageServerAuth,
+		[]net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 2)}, []string{"localhost"})
 	if err != nil {
 		return nil, err
 	}
-	tlsConfig := &tls.Config{Certificates: []tls.Certificate{leaf.TLS()}, MinVersion: tls.VersionTLS12}
-	s := &Server{CAPEM: ca.PEM, URLs: map[Listener]string{}, redirects: map[string]redirect{}, answers: map[string]answer{}}
+	leaf, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{leaf}, MinVersion: tls.VersionTLS12}
+	s := &Server{CAPEM: ca.CertPEM, URLs: map[Listener]string{}, redirects: map[string]redirect{}, answers: map[string]answer{}}
 
 	origin, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestText(t *testing.T) {
@@ -69,6 +71,24 @@ func TestWriterKeepsJSONValid(t *testing.T) {
 	var back map[string]string
 	if err := json.Unmarshal(out.Bytes(), &back); err != nil || back["name"] != value["name"] {
 		t.Fatalf("escaped JSON %q reads back as %q, %v", out.String(), back["name"], err)
+	}
+}
+
+// And YAML: what yaml.v3 writes stays YAML that reads back the same.
+func TestWriterKeepsYAMLValid(t *testing.T) {
+	value := map[string]string{"name": "a\x7fb\u009bc\u202ed\x1be\u0085f\rg"}
+	data, err := yaml.Marshal(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	NewWriter(&out).Write(data)
+	if hasControl(strings.NewReplacer("\n", "", "\t", "").Replace(out.String())) {
+		t.Fatalf("raw controls left: %q", out.String())
+	}
+	var back map[string]string
+	if err := yaml.Unmarshal(out.Bytes(), &back); err != nil || back["name"] != value["name"] {
+		t.Fatalf("escaped YAML %q reads back as %q, %v", out.String(), back["name"], err)
 	}
 }
 

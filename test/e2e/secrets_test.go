@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/hostile"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkas"
 )
 
@@ -16,15 +17,21 @@ const (
 	sweepNoScopePAT = "glpat-sweepNoScopeSecret"
 	sweepWrongPAT   = "glpat-sweepWrongSecret"
 	sweepWrongJob   = "glcbt-64_sweepWrongJobToken"
+	sweepURLUser    = "glpat-sweepURLUserinfo"
+	sweepURLQuery   = "glpat-sweepURLQuery"
+	sweepHostilePAT = "glpat-sweepHostileSecret"
 )
 
 // TestNoSecretAnywhere runs every command in its success and failure modes
-// (bad token, 401, 403, TLS failure, malformed input) and checks that
-// neither the job token nor a personal access token appears in stdout
-// (except get-token's credential), stderr, or any file under HOME and
-// TMPDIR but the token store itself.
+// (bad token, 401, 403, TLS failure, malformed input, URLs that carry
+// credentials, servers that redirect elsewhere, names and messages with
+// control characters) and checks that neither the job token nor a personal
+// access token appears in stdout (except get-token's credential), stderr,
+// or any file under HOME and TMPDIR but the token store itself; that no
+// redirect target saw a request; and that no control character reached a
+// terminal.
 func TestNoSecretAnywhere(t *testing.T) {
-	secrets := []string{jobToken, sweepPAT, sweepRevokedPAT, sweepNoScopePAT, sweepWrongPAT, sweepWrongJob}
+	secrets := []string{jobToken, sweepPAT, sweepRevokedPAT, sweepNoScopePAT, sweepWrongPAT, sweepWrongJob, sweepURLUser, sweepURLQuery, sweepHostilePAT}
 	kas := testkas.Start(t, testkas.Config{
 		Agents: []testkas.Agent{
 			{ID: 1234, Name: "prod", ConfigProjectID: 77, ConfigProjectPath: "group/agents", AccessAs: testkas.AccessAs{CIJob: true}},
@@ -145,6 +152,62 @@ func TestNoSecretAnywhere(t *testing.T) {
 	run(ws, "", "logout").ok(t)
 	run(ws, "", "get-token", "--agent-id", "1234")
 
+	// A cluster server URL that carries credentials, and flags that do.
+	writeJobFile := func(name, testdata, server string) string {
+		data, err := os.ReadFile(filepath.Join(moduleRoot(), "testdata", "kubeconfig", testdata))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.ReplaceAll(string(data), "https://kas.gitlab.example/k8s-proxy", server)
+		path := filepath.Join(jobDir, name)
+		os.WriteFile(path, []byte(strings.ReplaceAll(text, "JOBTOKEN", jobToken)), 0o600)
+		return path
+	}
+	credServer := strings.Replace(strings.TrimSuffix(kas.K8sProxyURL, "/"), "https://", "https://alice:"+sweepURLUser+"@", 1) + "?private_token=" + sweepURLQuery
+	cred := with(job, "KUBECONFIG", writeJobFile("cred-url", "job-agents.yaml", credServer), "SSL_CERT_FILE", kas.CAFile)
+	run(cred, "", "get-contexts", "-o", "wide").ok(t, "https://REDACTED@", "private_token=REDACTED")
+	run(cred, "", "get-contexts", "-o", "json")
+	run(cred, "", "get-contexts", "-o", "yaml")
+	run(cred, "", "use-context", "prod").ok(t)
+	run(cred, "", "current-context", "-o", "json").ok(t, "REDACTED@")
+	run(cred, "", "whoami").ok(t, "gitlab:ci_job:4242")
+	run(cred, "", "whoami", "-o", "json").ok(t, "REDACTED@")
+	run(cred, "", "doctor")
+	run(cred, "", "doctor", "-o", "json")
+	run(ws, "glpat-x\n", "login", "--gitlab-url", "https://gitlab.example.com/?private_token="+sweepURLQuery, "--token-stdin").fails(t, "private_token=REDACTED")
+	run(ws, "", "update-kubeconfig", "--gitlab-url", kas.URL, "--agent", "1234", "--kas-url", "https://u:"+sweepURLUser+"@kas.example/k8s-proxy/").fails(t, "REDACTED@")
+	run(ws, "", "get-token", "--agent-id", "1234", "--gitlab-url", "https://u:"+sweepURLUser+"@gitlab.example.com").fails(t)
+
+	// Servers that redirect elsewhere: to another host, to plain http on the
+	// same port, to another port.
+	hs := hostile.Start(t)
+	hs.Answer("GET", "/landed", 200, `{"id":9,"name":"laptop","active":true,"scopes":["k8s_proxy"],"expires_at":"2099-01-01","allowed_agents":[]}`)
+	hs.Answer("POST", "/landed", 201, `{"status":{"userInfo":{"username":"attacker"}}}`)
+	hs.Redirect("GET", "/api/v4/personal_access_tokens/self", 302, hostile.OtherHost, "/landed")
+	hs.Redirect("GET", "/api/v4/job/allowed_agents", 307, hostile.OriginHTTP, "/landed")
+	hs.Redirect("POST", "/k8s-proxy/apis/authentication.k8s.io/v1/selfsubjectreviews", 303, hostile.OtherPort, "/landed")
+	hostileWS := with(ws, "SSL_CERT_FILE", hs.CAFile)
+	run(hostileWS, sweepHostilePAT+"\n", "login", "--gitlab-url", hs.URL, "--token-stdin").fails(t, "302 Found", "not followed")
+	run(with(job, "CI_API_V4_URL", hs.URL+"/api/v4", "SSL_CERT_FILE", hs.CAFile, "KUBECONFIG", filepath.Join(tmp, "redirected")), "", "update-kubeconfig").fails(t, "307 Temporary Redirect", "not followed")
+	hostileKAS := with(job, "KUBECONFIG", writeJobFile("hostile-kas", "job-agents.yaml", hs.URL+"/k8s-proxy"), "SSL_CERT_FILE", hs.CAFile)
+	run(hostileKAS, "", "use-context", "prod").ok(t)
+	run(hostileKAS, "", "whoami").fails(t, "303 See Other", "not followed")
+	for _, r := range hs.Requests() {
+		if r.Listener != hostile.Origin {
+			t.Errorf("a redirect was followed: %s saw %s %s", r.Listener, r.Method, r.Path)
+		}
+	}
+
+	// Names, a namespace and a server's message with control characters.
+	names := with(job, "KUBECONFIG", writeJobFile("names", "hostile/names.yaml", kas.K8sProxyURL), "SSL_CERT_FILE", kas.CAFile)
+	run(names, "", "get-contexts", "-o", "wide")
+	run(names, "", "get-contexts", "-o", "name")
+	run(names, "", "current-context")
+	run(names, "", "whoami").ok(t, "gitlab:ci_job:4242")
+	run(names, "", "doctor")
+	hs.Answer("GET", "/k8s-proxy/version", 403, `{"kind":"Status","message":"forbidden\u001b]0;owned\u0007\u001b[2J\r"}`)
+	run(hostileKAS, "", "doctor").fails(t, "doctor: failed")
+
 	// Through real kubectl too: kubectl shows get-token's stderr.
 	e.vars["KUBECONFIG"] = jobConfig
 	e.vars["CI_JOB_TOKEN"] = sweepWrongJob
@@ -157,6 +220,15 @@ func TestNoSecretAnywhere(t *testing.T) {
 			if strings.Contains(r.stderr, s) || (!getToken && strings.Contains(r.stdout, s)) {
 				t.Errorf("a secret (%s…) reached the output of %s:\n%s", s[:10], r.cmd, r)
 			}
+		}
+		// What the plugin prints for people; not kubectl's own output, nor
+		// what programs read (the credential, the completion script).
+		if r.cmd == kubectlRun.cmd {
+			continue
+		}
+		machine := getToken || strings.HasPrefix(r.cmd, "kubectl-gitlab completion")
+		if strings.ContainsAny(r.stderr, "\x1b\x07\r\u009b") || (!machine && strings.ContainsAny(r.stdout, "\x1b\x07\r\u009b")) {
+			t.Errorf("a control character reached the terminal from %s:\n%q\n%q", r.cmd, r.stdout, r.stderr)
 		}
 	}
 	store := filepath.Join(e.vars["HOME"], ".config", "kubectl-gitlab", "tokens.json")

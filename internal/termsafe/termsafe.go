@@ -39,6 +39,15 @@ func Text(s string) string {
 // the end is escaped like any invalid byte: Writer holds it back first.
 func appendEscaped(dst, p []byte, keepLayout bool) []byte {
 	for i := 0; i < len(p); {
+		// Runs of printable ASCII, the bulk of any output, in one append.
+		j := i
+		for j < len(p) && p[j] >= 0x20 && p[j] < 0x7f {
+			j++
+		}
+		dst = append(dst, p[i:j]...)
+		if i = j; i == len(p) {
+			break
+		}
 		b := p[i]
 		switch {
 		case b == '\n' || b == '\t':
@@ -119,11 +128,26 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.pending = append([]byte(nil), data[len(data)-tail:]...)
 		data = data[:len(data)-tail]
 	}
-	w.buf = appendEscaped(w.buf[:0], data, true)
-	if _, err := w.w.Write(w.buf); err != nil {
+	out := data
+	if needsEscape(data) {
+		w.buf = appendEscaped(w.buf[:0], data, true)
+		out = w.buf
+	}
+	if _, err := w.w.Write(out); err != nil {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// needsEscape reports a byte that is neither printable ASCII nor a line
+// break or tab: most writes have none, and go through uncopied.
+func needsEscape(p []byte) bool {
+	for _, b := range p {
+		if (b < 0x20 && b != '\n' && b != '\t') || b >= 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // Flush writes a held-back incomplete UTF-8 sequence, escaped.

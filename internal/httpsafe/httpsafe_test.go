@@ -1,8 +1,6 @@
 package httpsafe
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,15 +13,6 @@ import (
 )
 
 const secret = "glpat-httpsafeSecret"
-
-func trusting(t *testing.T, s *hostile.Server) http.RoundTripper {
-	t.Helper()
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(s.CAPEM) {
-		t.Fatal("bad CA")
-	}
-	return &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
-}
 
 func mustParse(t *testing.T, s string) *url.URL {
 	t.Helper()
@@ -52,7 +41,7 @@ func send(client *http.Client, method, target string) (*http.Response, error) {
 // another port.
 func TestFixtureCatchesTheDefaultClient(t *testing.T) {
 	s := hostile.Start(t)
-	client := &http.Client{Transport: trusting(t, s)}
+	client := &http.Client{Transport: s.Transport()}
 	for _, to := range []hostile.Listener{hostile.OtherHost, hostile.OriginHTTP, hostile.OtherPort} {
 		s.Redirect("GET", "/api/v4/user", http.StatusFound, to, "/landed")
 		s.Answer("GET", "/landed", 200, `{"id":1}`)
@@ -68,7 +57,7 @@ func TestFixtureCatchesTheDefaultClient(t *testing.T) {
 
 func TestRedirects(t *testing.T) {
 	s := hostile.Start(t)
-	client, err := NewClient(mustParse(t, s.URL), Policy{}, trusting(t, s), 10*time.Second)
+	client, err := NewClient(mustParse(t, s.URL), Policy{}, s.Transport(), 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +120,7 @@ func TestRedirects(t *testing.T) {
 
 func TestRedirectLoop(t *testing.T) {
 	s := hostile.Start(t)
-	client, _ := NewClient(mustParse(t, s.URL), Policy{}, trusting(t, s), 10*time.Second)
+	client, _ := NewClient(mustParse(t, s.URL), Policy{}, s.Transport(), 10*time.Second)
 	s.Redirect("GET", "/loop", 302, hostile.Origin, "/loop")
 	_, err := send(client, "GET", s.URL+"/loop")
 	var re *RedirectError
@@ -145,7 +134,7 @@ func TestRedirectLoop(t *testing.T) {
 
 func TestRequestForAnotherOriginIsRefused(t *testing.T) {
 	s := hostile.Start(t)
-	client, _ := NewClient(mustParse(t, s.URL), Policy{}, trusting(t, s), 10*time.Second)
+	client, _ := NewClient(mustParse(t, s.URL), Policy{}, s.Transport(), 10*time.Second)
 	for _, to := range []hostile.Listener{hostile.OtherHost, hostile.OriginHTTP, hostile.OtherPort} {
 		_, err := send(client, "GET", s.URLs[to]+"/x")
 		var oe *OriginError

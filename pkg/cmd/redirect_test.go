@@ -1,8 +1,6 @@
 package cmd
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"fmt"
 	"net/http"
@@ -36,9 +34,7 @@ func patSelfJSON(scopes string, expires string) string {
 
 // withHostile makes the harness trust the hostile server's CA for GitLab.
 func (h *harness) withHostile(s *hostile.Server) *harness {
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(s.CAPEM)
-	h.transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	h.transport = s.Transport()
 	h.secrets = append(h.secrets, hostilePAT, stolenRotation)
 	return h
 }

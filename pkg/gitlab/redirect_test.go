@@ -2,11 +2,8 @@ package gitlab
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -19,9 +16,7 @@ const hostileToken = "glpat-gitlabRedirectSecret"
 
 func hostileClient(t *testing.T, s *hostile.Server) *Client {
 	t.Helper()
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(s.CAPEM)
-	c, err := NewClient(s.URL, PrivateToken(hostileToken), &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, httpsafe.Policy{})
+	c, err := NewClient(s.URL, PrivateToken(hostileToken), s.Transport(), httpsafe.Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}

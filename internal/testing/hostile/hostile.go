@@ -169,6 +169,14 @@ func (s *Server) serve(name Listener, l net.Listener) {
 	s.closers = append(s.closers, func() { srv.Close() })
 }
 
+// Transport trusts the server's CA, and so every listener: only a
+// client's redirect policy keeps a token from them.
+func (s *Server) Transport() http.RoundTripper {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.CAPEM)
+	return &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+}
+
 // Close stops every listener.
 func (s *Server) Close() {
 	for _, c := range s.closers {

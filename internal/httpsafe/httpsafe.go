@@ -125,7 +125,7 @@ func (e *InsecureURLError) Error() string {
 
 // Fix says how to use https, or, on this machine, the opt-in.
 func (e *InsecureURLError) Fix() string {
-	fix := "use the https:// URL (a private CA works: pass it with --certificate-authority or set SSL_CERT_FILE)"
+	fix := "use the https:// URL (a private CA works: set SSL_CERT_FILE, or pass --certificate-authority where the command takes it)"
 	if e.Loopback && e.Scheme == "http" {
 		fix += ";\nfor a test server on this machine, set " + InsecureHTTPEnv + "=1 (plain http to loopback addresses only)"
 	}

@@ -139,8 +139,10 @@ func (e *Error) Error() string {
 		what = "no TLS at " + where
 	case ReasonConnectionRefused, ReasonHostNotFound, ReasonTimeout, ReasonNetwork:
 		what = "cannot reach " + where
-	case ReasonPlainHTTP, ReasonKubeconfig, ReasonCredential, ReasonRedirected:
+	case ReasonPlainHTTP, ReasonKubeconfig, ReasonCredential:
 		return e.Message
+	case ReasonRedirected:
+		return where + ": " + e.Message
 	default:
 		what = "the server answered " + status
 	}

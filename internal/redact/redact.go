@@ -18,16 +18,18 @@ const Marker = "REDACTED"
 // identifies the server: scheme, host, port and path. The user information
 // becomes REDACTED (https://REDACTED@host), so does the value of every
 // query parameter (?private_token=REDACTED) and a fragment. A string that
-// is not a URL is cut at its first '?' or '#', and everything before the
-// last '@' of what would be its host is replaced the same way.
+// is not a URL is cut at its first '?' or '#', and in each of its
+// '/'-separated parts everything before the last '@' is replaced the same
+// way.
 func URL(raw string) string {
 	if !strings.ContainsAny(raw, "@?#") {
 		return raw // the common case, and get-contexts shows thousands
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Opaque != "" || (u.Host == "" && strings.Contains(raw, "@")) {
+	if err != nil || u.Opaque != "" || u.Scheme == "" || (u.Host == "" && strings.Contains(raw, "@")) {
 		// "user:token@host" parses as scheme "user" with opaque data,
-		// "x/://user@host" as a path: read them as a person would.
+		// "x/://user@host" as a path, "//://user@" as a schemeless
+		// authority: read them as a person would.
 		return unparsed(raw)
 	}
 	if u.User != nil {
@@ -66,19 +68,17 @@ func unparsed(raw string) string {
 	if i := strings.IndexAny(s, "?#"); i >= 0 {
 		s, cut = s[:i], true
 	}
-	authority := 0
-	if i := strings.Index(s, "://"); i >= 0 {
-		authority = i + 3
-	} else if strings.HasPrefix(s, "//") {
-		authority = 2
+	// Text right before an '@' reads as user information wherever it
+	// stands, not only after a scheme (the fuzzer found "000@://000@" and
+	// "t-x@ 0/t-x@"): in each '/'-separated part, everything before its
+	// last '@' is hidden.
+	parts := strings.Split(s, "/")
+	for i, p := range parts {
+		if at := strings.LastIndexByte(p, '@'); at >= 0 {
+			parts[i] = Marker + p[at:]
+		}
 	}
-	end := len(s)
-	if i := strings.IndexByte(s[authority:], '/'); i >= 0 {
-		end = authority + i
-	}
-	if at := strings.LastIndexByte(s[authority:end], '@'); at >= 0 {
-		s = s[:authority] + Marker + s[authority+at:]
-	}
+	s = strings.Join(parts, "/")
 	if cut {
 		s += "?" + Marker
 	}

@@ -19,6 +19,10 @@ func TestURL(t *testing.T) {
 		"user:glpat-secret@host/path":          "REDACTED@host/path",
 		"https://u:glpat-secret@h%zz/x?t=s":    "https://REDACTED@h%zz/x?REDACTED",
 		"://u:glpat-secret@[::1/x":             "://REDACTED@[::1/x",
+		"t-x@ 0/t-x@":                          "REDACTED@ 0/REDACTED@",
+		"000@://000@":                          "REDACTED@://REDACTED@",
+		"0/://000@":                            "0/://REDACTED@",
+		"//://000@":                            "//://REDACTED@",
 		"https://[::1]:443/a@b?private_token=": "https://[::1]:443/a@b?private_token=REDACTED",
 		"":                                     "",
 	}

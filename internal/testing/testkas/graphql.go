@@ -108,7 +108,9 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request, cfg Config) {
 		writeGraphQL(w, http.StatusOK, object{{"errors", []any{object{{"message", pe.Message}, {"locations", []any{location(pe.Line, pe.Col)}}}}}})
 		return
 	}
-	if errs := gqlValidate(op.Selections, "Query", nil); len(errs) > 0 {
+	errs := gqlValidate(op.Selections, "Query", nil)
+	errs = append(errs, gqlValidateVariables(op)...)
+	if len(errs) > 0 {
 		writeGraphQL(w, http.StatusOK, object{{"errors", errs}})
 		return
 	}
@@ -291,6 +293,42 @@ func gqlValidate(fields []gqlField, typeName string, path []any) []any {
 				{"locations", []any{location(f.Line, f.Col)}}, {"path", append([]any{"query"}, here...)}})
 		case def.typ != "":
 			errs = append(errs, gqlValidate(f.Selections, elem, here)...)
+		}
+	}
+	return errs
+}
+
+// gqlValidateVariables is graphql-ruby's VariablesAreUsedAndDefined:
+// every variable declared is used, and every one used is declared.
+func gqlValidateVariables(op *gqlOperation) []any {
+	used := map[string]bool{}
+	var walk func([]gqlField)
+	walk = func(fields []gqlField) {
+		for _, f := range fields {
+			for _, a := range f.Args {
+				if a.Value.Variable != "" {
+					used[a.Value.Variable] = true
+				}
+			}
+			walk(f.Selections)
+		}
+	}
+	walk(op.Selections)
+	who := "anonymous query"
+	if op.Name != "" {
+		who = op.Name
+	}
+	var errs []any
+	for _, v := range op.Declared {
+		if !used[v] {
+			errs = append(errs, object{{"message", fmt.Sprintf("Variable $%s is declared by %s but not used", v, who)},
+				{"extensions", object{{"code", "variableNotUsed"}, {"variableName", v}}}})
+		}
+	}
+	for _, v := range sortedKeys(used) {
+		if !slices.Contains(op.Declared, v) {
+			errs = append(errs, object{{"message", fmt.Sprintf("Variable $%s is used by %s but not declared", v, who)},
+				{"extensions", object{{"code", "variableNotDefined"}, {"variableName", v}}}})
 		}
 	}
 	return errs

@@ -46,6 +46,8 @@ type gqlEnum string
 // gqlOperation is the one operation of a query document.
 type gqlOperation struct {
 	Kind       string            // query (also when the keyword is left out)
+	Name       string            // "" for an anonymous query
+	Declared   []string          // every variable defined
 	Defaults   map[string]any    // variables' default values
 	Required   map[string]string // non-null variables without a default: name → type
 	Selections []gqlField
@@ -185,7 +187,8 @@ func parseGraphQL(src string) (*gqlOperation, error) {
 			return nil, err
 		}
 		if p.tok.kind == "name" {
-			if err := p.advance(); err != nil { // the operation's name
+			op.Name = p.tok.text
+			if err := p.advance(); err != nil {
 				return nil, err
 			}
 		}
@@ -268,6 +271,7 @@ func (p *gqlParser) variables(op *gqlOperation) error {
 		if err != nil {
 			return err
 		}
+		op.Declared = append(op.Declared, name)
 		if p.is("=") {
 			if err := p.advance(); err != nil {
 				return err

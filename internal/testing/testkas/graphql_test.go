@@ -103,6 +103,10 @@ func TestGraphQLAuthorizedAgents(t *testing.T) {
 				`"path":["query","project"],"extensions":{"code":"argumentNotAccepted","name":"project","typeName":"Field","argumentName":"path"}}]}`},
 		{name: "a syntax error", query: `{ project(fullPath: "x") { id }`, header: privateToken(apiPAT), status: 200,
 			exact: `{"errors":[{"message":"Unexpected end of document","locations":[{"line":1,"column":32}]}]}`},
+		{name: "a variable declared and not used, one used and not declared", query: `query Q($unused: String) { project(fullPath: $p) { id } }`,
+			header: privateToken(apiPAT), status: 200,
+			exact: `{"errors":[{"message":"Variable $unused is declared by Q but not used","extensions":{"code":"variableNotUsed","variableName":"unused"}},` +
+				`{"message":"Variable $p is used by Q but not declared","extensions":{"code":"variableNotDefined","variableName":"p"}}]}`},
 		{name: "a required variable missing", query: agentsQuery, header: privateToken(apiPAT), status: 200,
 			exact: `{"errors":[{"message":"Variable $path of type ID! was provided invalid value","extensions":{"value":null,"problems":[{"path":[],"explanation":"Expected value to not be null"}]}}]}`},
 	}
@@ -222,7 +226,7 @@ func FuzzGraphQLParse(f *testing.F) {
 			}
 			return
 		}
-		if len(gqlValidate(op.Selections, "Query", nil)) == 0 {
+		if len(gqlValidate(op.Selections, "Query", nil))+len(gqlValidateVariables(op)) == 0 {
 			x := &gqlExec{cfg: graphqlConfig(), viewer: &graphqlConfig().PATs[len(graphqlConfig().PATs)-1], vars: map[string]any{}}
 			x.object(op.Selections, "Query", nil, nil)
 		}

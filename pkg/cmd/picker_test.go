@@ -1,0 +1,151 @@
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testpty"
+)
+
+var pickOptions = []string{"group/agents:prod", "group/agents:staging", "other-group/cluster-management:shared", "other/cluster-management:infra"}
+
+// chunks is a terminal that delivers what was typed in the pieces given,
+// one per read, as a slow terminal or a network hop may.
+type chunks []string
+
+func (c *chunks) Read(b []byte) (int, error) {
+	if len(*c) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, (*c)[0])
+	(*c)[0] = (*c)[0][n:]
+	if (*c)[0] == "" {
+		*c = (*c)[1:]
+	}
+	return n, nil
+}
+
+func TestPickFuzzy(t *testing.T) {
+	cases := []struct {
+		name   string
+		typed  []string
+		want   int // -1: cancelled
+		frames []string
+	}{
+		{"Enter takes the first", []string{"\r"}, 0, nil},
+		{"letters in order narrow the list, the tightest first", []string{"stg", "\r"}, 1, []string{"> group/agents:staging", "3/4"}},
+		{"one piece ranks before scattered letters", []string{"ra", "\r"}, 3, []string{"> other/cluster-management:infra\r\n  other-group/cluster-management:shared"}},
+		{"case does not matter", []string{"SHARED\r"}, 2, nil},
+		{"down arrow", []string{"\x1b[B\x1b[B\r"}, 2, nil},
+		{"down then up, SS3 arrows", []string{"\x1bOB\x1bOB\x1bOA\r"}, 1, nil},
+		{"Ctrl-N, Ctrl-P, Tab", []string{"\x0e\x0e\x10\t\r"}, 2, nil},
+		{"moving stops at the ends", []string{"\x1b[A\x1b[A\r"}, 0, nil},
+		{"End, Home, PageDown", []string{"\x1b[F\r"}, 3, nil},
+		{"backspace widens again", []string{"zz", "\x7f\x7f", "prod\r"}, 0, []string{"0/4"}},
+		{"Ctrl-U clears", []string{"zzz\x15\x1b[B\r"}, 1, nil},
+		{"an arrow split across reads", []string{"\x1b[", "B\r"}, 1, nil},
+		{"a character split across reads", []string{"\xc3", "\xa9\x7fstag\r"}, 1, nil},
+		{"Enter with no match does nothing", []string{"nomatch\r", "\x15\r"}, 0, []string{"0/4"}},
+		{"Esc", []string{"sta", "\x1b"}, -1, nil},
+		{"Ctrl-C", []string{"\x03"}, -1, nil},
+		{"Ctrl-D", []string{"\x04"}, -1, nil},
+		{"the terminal closes", []string{"sta"}, -1, nil},
+	}
+	for _, c := range cases {
+		in := chunks(append([]string(nil), c.typed...))
+		var out bytes.Buffer
+		got, err := pickFuzzy(&in, &out, "Switch to which agent context?", pickOptions, 24, 80)
+		if c.want < 0 {
+			if !errors.As(err, new(pickCancelled)) {
+				t.Errorf("%s: %d, %v; want cancelled", c.name, got, err)
+			}
+		} else if err != nil || got != c.want {
+			t.Errorf("%s: %d, %v; want %d", c.name, got, err, c.want)
+		}
+		for _, f := range c.frames {
+			if !strings.Contains(out.String(), f) {
+				t.Errorf("%s: no frame shows %q:\n%q", c.name, f, out.String())
+			}
+		}
+		if !strings.HasSuffix(out.String(), "\r\x1b[J") {
+			t.Errorf("%s: the list is not erased at the end: %q", c.name, out.String())
+		}
+	}
+}
+
+// TestPickFuzzyScrollsAndFits: a long list shows the rows the terminal
+// has, follows the cursor, and never wraps a line.
+func TestPickFuzzyScrollsAndFits(t *testing.T) {
+	var options []string
+	for i := range 40 {
+		options = append(options, strings.Repeat("x", 100)+string(rune('a'+i%26)))
+	}
+	p := newFuzzyPicker("Switch?", options, 5, 30)
+	for range 7 {
+		p.key(key{kind: keyDown})
+	}
+	frame := p.frame()
+	if len(frame) != 7 || !strings.HasPrefix(frame[5], "> ") || p.top != 3 {
+		t.Errorf("frame %q, top %d", frame, p.top)
+	}
+	for _, line := range frame {
+		if n := len([]rune(line)); n >= 30 {
+			t.Errorf("line of %d runes on 30 columns: %q", n, line)
+		}
+	}
+	p.key(key{kind: keyPageUp})
+	p.key(key{kind: keyPageUp})
+	if p.cursor != 0 || p.top != 0 {
+		t.Errorf("after PageUp: cursor %d, top %d", p.cursor, p.top)
+	}
+}
+
+// TestTerminalPickThroughPTY: the picker as the real terminal runs it, in
+// raw mode on a pseudo-terminal, which it leaves as it found it.
+func TestTerminalPickThroughPTY(t *testing.T) {
+	for _, c := range []struct {
+		typed string
+		want  int
+	}{{"stag\r", 1}, {"\x1b[B\x1b[B\x1b[B\r", 3}, {"\x03", -1}, {"\x1b", -1}} {
+		pty := testpty.Open(t)
+		term := systemTerminal(pty.Terminal, pty.Terminal)
+		if !term.Interactive() {
+			t.Fatal("a pseudo-terminal is not interactive")
+		}
+		type result struct {
+			i   int
+			err error
+		}
+		done := make(chan result, 1)
+		go func() {
+			i, err := term.Pick("Switch to which agent context?", pickOptions)
+			done <- result{i, err}
+		}()
+		pty.WaitFor(t, "Switch to which agent context?", 10*time.Second)
+		pty.Type(t, c.typed)
+		var r result
+		select {
+		case r = <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%q: no answer; drawn: %q", c.typed, pty.Seen())
+		}
+		if c.want < 0 && !errors.As(r.err, new(pickCancelled)) || c.want >= 0 && (r.err != nil || r.i != c.want) {
+			t.Errorf("%q: %d, %v; want %d", c.typed, r.i, r.err, c.want)
+		}
+		// Cooked mode again: a line is read only at its end.
+		pty.Type(t, "x")
+		readDone := make(chan struct{})
+		go func() { pty.Terminal.Read(make([]byte, 8)); close(readDone) }()
+		select {
+		case <-readDone:
+			t.Errorf("%q: the terminal stayed in raw mode", c.typed)
+		case <-time.After(100 * time.Millisecond):
+		}
+		pty.Type(t, "\n")
+		<-readDone
+	}
+}

@@ -25,6 +25,7 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/httpsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
@@ -160,6 +161,44 @@ func (d *Deps) jobGitLab() (baseURL, jobToken string, ok bool) {
 func (d *Deps) inJob() bool {
 	_, _, ok := d.jobGitLab()
 	return ok
+}
+
+// workstationGitLabURL is the GitLab a workstation command means: the
+// flag, else $GITLAB_URL, else the only instance the token store knows.
+func (d *Deps) workstationGitLabURL(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if u := d.Getenv("GITLAB_URL"); u != "" {
+		return u
+	}
+	if store, err := d.tokenStore(tokenstore.KindAuto, nil); err == nil {
+		u, _ := tokenstore.SoleURL(store)
+		return u
+	}
+	return ""
+}
+
+// userToken is $KUBECTL_GITLAB_TOKEN or $GITLAB_TOKEN, else the token
+// login stored for the instance; "" when there is none. A token that
+// cannot go into a header (a line break) is refused by name.
+func (d *Deps) userToken(gitlabURL string) (string, error) {
+	if t, variable := pat.FromEnv(d.Getenv); t != "" {
+		return t, credential.CheckSecret(variable, t)
+	}
+	store, err := d.tokenStore(tokenstore.KindAuto, nil)
+	if err != nil {
+		return "", nil
+	}
+	if e, err := store.Get(gitlabURL); err == nil {
+		return e.Token, credential.CheckSecret("the token stored for "+gitlabURL, e.Token)
+	}
+	return "", nil
+}
+
+// history is where switches remember the previous context.
+func (d *Deps) history() *agentcontext.History {
+	return &agentcontext.History{Home: d.home(), Dir: d.configDir()}
 }
 
 // gitlabClient makes a client for the GitLab at baseURL; Deps.Transport,

@@ -100,16 +100,22 @@ func execAgentID(e *kubeconfig.Exec) (int64, bool) {
 	return 0, false
 }
 
-// execGitLabURL reads --gitlab-url, canonical, from an exec entry that
-// runs get-token; "" when it has none.
+// execGitLabURL reads --gitlab-url from an exec entry that runs
+// get-token; "" when it has none. It is not parsed here: Describe runs
+// for every context of kubeconfigs with thousands.
 func execGitLabURL(e *kubeconfig.Exec) string {
 	args, _ := GetTokenArgs(e.Command, e.Args)
-	for _, v := range flagValues(args, "--gitlab-url") {
-		if u, err := gitlab.NormalizeURL(v); err == nil {
-			return u
-		}
+	if v := flagValues(args, "--gitlab-url"); len(v) > 0 {
+		return v[len(v)-1] // the last one counts, as for any flag
 	}
 	return ""
+}
+
+// SameGitLab reports whether a --gitlab-url names the instance whose
+// canonical URL is canonical.
+func SameGitLab(gitlabURL, canonical string) bool {
+	u, err := gitlab.NormalizeURL(gitlabURL)
+	return err == nil && u == canonical
 }
 
 // flagValues are the values of a flag given as "--name value" or

@@ -203,7 +203,7 @@ func targetIDs(targets []Target) []int64 {
 // for this agent of this GitLab.
 func instanceContext(set *kubeconfig.Set, gitlabURL string, agentID int64) (Info, bool) {
 	for _, c := range Agents(set) {
-		if c.Auth == AuthExec && c.AgentID == agentID && c.GitLabURL == gitlabURL {
+		if c.Auth == AuthExec && c.AgentID == agentID && SameGitLab(c.GitLabURL, gitlabURL) {
 			return c, true
 		}
 	}
@@ -217,5 +217,5 @@ func contextOf(set *kubeconfig.Set, gitlabURL, name string) (ours, taken bool) {
 		return false, false
 	}
 	info := Describe(set, name)
-	return info.Auth == AuthExec && info.GitLabURL == gitlabURL, true
+	return info.Auth == AuthExec && SameGitLab(info.GitLabURL, gitlabURL), true
 }

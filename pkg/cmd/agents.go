@@ -81,25 +81,16 @@ update-kubeconfig --project PATH writes a context for each agent that admits you
 // Complete finds the GitLab and loads the kubeconfig (for the contexts'
 // names; it need not exist).
 func (o *AgentsOptions) Complete() error {
-	jobURL, jobToken, inJob := o.deps.jobGitLab()
-	o.inJob = inJob && o.Project == ""
-	o.jobToken = jobToken
-	switch {
-	case o.inJob && o.GitLabURL == "":
-		o.GitLabURL = jobURL
-	case !o.inJob:
-		o.GitLabURL = o.deps.workstationGitLabURL(o.GitLabURL)
-	}
-	switch {
-	case !o.inJob && o.Project == "":
-		return badInput("pass --project PATH: the project you deploy from, or the agents' own project", "which agents? not in a GitLab CI job, and no --project given")
-	case o.GitLabURL == "":
-		return badInput("pass --gitlab-url https://gitlab.example.com (or log in first: kubectl gitlab login --gitlab-url …)", "which GitLab? --gitlab-url is needed outside a CI job")
-	}
-	if _, err := gitlab.ParseBaseURL(o.GitLabURL); err != nil {
+	var err error
+	if o.GitLabURL, o.jobToken, o.inJob, err = o.deps.gitlabOf(o.GitLabURL, o.Project); err != nil {
 		return err
 	}
-	var err error
+	if !o.inJob && o.Project == "" {
+		return badInput("pass --project PATH: the project you deploy from, or the agents' own project", "which agents? not in a GitLab CI job, and no --project given")
+	}
+	if err := requireGitLabURL(o.GitLabURL); err != nil {
+		return err
+	}
 	if o.ca, err = o.deps.loadCA(o.CertificateAuthority); err != nil {
 		return err
 	}
@@ -109,21 +100,13 @@ func (o *AgentsOptions) Complete() error {
 
 // Run asks GitLab and prints the agents.
 func (o *AgentsOptions) Run(ctx context.Context) error {
-	auth := gitlab.JobToken(o.jobToken)
-	if !o.inJob {
-		token, err := o.deps.userToken(o.GitLabURL)
-		if err != nil {
-			return err
-		}
-		if token == "" {
-			return badInput("log in (kubectl gitlab login) or set KUBECTL_GITLAB_TOKEN or GITLAB_TOKEN: a personal access token with read_api",
-				"listing a project's agents needs a token, and there is none for %s", o.GitLabURL)
-		}
-		auth = gitlab.PrivateToken(token)
-	}
-	client, err := o.deps.gitlabClient(o.GitLabURL, auth, o.ca)
+	client, userToken, err := o.deps.clientOf(o.GitLabURL, o.jobToken, o.inJob, o.ca)
 	if err != nil {
 		return err
+	}
+	if !o.inJob && userToken == "" {
+		return badInput("log in (kubectl gitlab login) or set KUBECTL_GITLAB_TOKEN or GITLAB_TOKEN: a personal access token with read_api",
+			"listing a project's agents needs a token, and there is none for %s", o.GitLabURL)
 	}
 	var found discovery.Found
 	if o.inJob {

@@ -18,28 +18,18 @@ const (
 	reporterPAT = "glpat-reporterSecret"
 )
 
-// deployingServer: group/app (150) deploys through agents of group/agents
-// (user_access: the project; the group), of secret/agents (which its
-// developer cannot read), and holds one agent itself; one agent admits
-// only the project's CI jobs.
+// deployingServer is testkas.DeployingProject with group/app's own agent,
+// an agent that admits only group/app's CI jobs, a reporter's token and a
+// k8s_proxy-only one.
 func deployingServer(t *testing.T) *testkas.Server {
-	return testkas.Start(t, testkas.Config{
-		Projects: []testkas.Project{{ID: 150, Path: "group/app", GroupIDs: []int64{25}}},
-		Agents: []testkas.Agent{
-			{ID: 1234, Name: "prod", ConfigProjectID: 77, ConfigProjectPath: "group/agents", DefaultNamespace: "apps", AccessAs: testkas.AccessAs{CIJob: true},
-				CIAccessProjects: []int64{150}, UserAccess: &testkas.UserAccess{Projects: []int64{150}}},
-			{ID: 9012, Name: "static", ConfigProjectID: 77, ConfigProjectPath: "group/agents", UserAccess: &testkas.UserAccess{AsAgent: true, Groups: []int64{25}}},
-			{ID: 5555, Name: "hidden", ConfigProjectID: 99, ConfigProjectPath: "secret/agents", UserAccess: &testkas.UserAccess{Projects: []int64{150}}},
-			{ID: 4321, Name: "ci-only", ConfigProjectID: 77, ConfigProjectPath: "group/agents", CIAccessProjects: []int64{150}},
-			{ID: 7, Name: "own", ConfigProjectID: 150, ConfigProjectPath: "group/app"},
-		},
-		PATs: []testkas.PAT{
-			{Token: deployerPAT, ID: 1, Username: "dora", Scopes: []string{"read_api", "k8s_proxy"}, Agents: []int64{1234, 9012, 5555},
-				ProjectRoles: map[int64]string{99: testkas.NoAccess}},
-			{Token: reporterPAT, ID: 2, Username: "rita", Scopes: []string{"read_api"}, Role: "reporter"},
-			{Token: k8sProxyPAT, ID: 3, Username: "dora", Scopes: []string{"k8s_proxy"}},
-		},
-	})
+	cfg := testkas.DeployingProject(deployerPAT)
+	cfg.Agents = append(cfg.Agents,
+		testkas.Agent{ID: 4321, Name: "ci-only", ConfigProjectID: 77, ConfigProjectPath: "group/agents", CIAccessProjects: []int64{150}},
+		testkas.Agent{ID: 7, Name: "own", ConfigProjectID: 150, ConfigProjectPath: "group/app"})
+	cfg.PATs = append(cfg.PATs,
+		testkas.PAT{Token: reporterPAT, ID: 2, Username: "rita", Scopes: []string{"read_api"}, Role: "reporter"},
+		testkas.PAT{Token: k8sProxyPAT, ID: 3, Username: "dora", Scopes: []string{"k8s_proxy"}})
+	return testkas.Start(t, cfg)
 }
 
 // workstation is a harness on a workstation logged in with token.

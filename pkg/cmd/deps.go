@@ -7,6 +7,7 @@ package cmd
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -161,6 +162,41 @@ func (d *Deps) jobGitLab() (baseURL, jobToken string, ok bool) {
 func (d *Deps) inJob() bool {
 	_, _, ok := d.jobGitLab()
 	return ok
+}
+
+// gitlabOf is the GitLab a command that works in a job and on a
+// workstation asks: in a CI job, unless it names a project, the job's
+// (flag, else $CI_API_V4_URL) with the job token; else the workstation's.
+func (d *Deps) gitlabOf(flagURL, project string) (gitlabURL, jobToken string, inJob bool, err error) {
+	jobURL, jobToken, inJob := d.jobGitLab()
+	if inJob && project == "" {
+		return cmp.Or(flagURL, jobURL), jobToken, true, credential.CheckSecret("CI_JOB_TOKEN", jobToken)
+	}
+	return d.workstationGitLabURL(flagURL), "", false, nil
+}
+
+// clientOf is a client for what gitlabOf resolved: with the job token in a
+// job, else with the user's token (returned; "" when there is none).
+func (d *Deps) clientOf(gitlabURL, jobToken string, inJob bool, ca *kas.CABundle) (*gitlab.Client, string, error) {
+	auth, userToken := gitlab.JobToken(jobToken), ""
+	if !inJob {
+		var err error
+		if userToken, err = d.userToken(gitlabURL); err != nil {
+			return nil, "", err
+		}
+		auth = gitlab.PrivateToken(userToken)
+	}
+	client, err := d.gitlabClient(gitlabURL, auth, ca)
+	return client, userToken, err
+}
+
+// requireGitLabURL checks that a workstation command knows its GitLab.
+func requireGitLabURL(gitlabURL string) error {
+	if gitlabURL == "" {
+		return badInput("pass --gitlab-url https://gitlab.example.com (or log in first: kubectl gitlab login --gitlab-url …)", "which GitLab? --gitlab-url is needed outside a CI job")
+	}
+	_, err := gitlab.ParseBaseURL(gitlabURL)
+	return err
 }
 
 // workstationGitLabURL is the GitLab a workstation command means: the

@@ -11,7 +11,6 @@ import (
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/discovery"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
@@ -96,30 +95,19 @@ The KAS URL comes from GET /api/v4/metadata, else is derived from the GitLab URL
 
 // Complete checks every input before any network call or write.
 func (o *UpdateKubeconfigOptions) Complete() error {
-	jobURL, jobToken, inJob := o.deps.jobGitLab()
-	o.inJob = inJob && o.Project == ""
-	o.jobToken = jobToken
-	if err := credential.CheckSecret("CI_JOB_TOKEN", jobToken); o.inJob && err != nil {
+	var err error
+	if o.GitLabURL, o.jobToken, o.inJob, err = o.deps.gitlabOf(o.GitLabURL, o.Project); err != nil {
 		return err
-	}
-	if o.GitLabURL == "" && o.inJob {
-		o.GitLabURL = jobURL
-	}
-	if !o.inJob {
-		o.GitLabURL = o.deps.workstationGitLabURL(o.GitLabURL)
 	}
 	switch {
 	case o.inJob && len(o.ContextNames) > 0:
 		return badInput("leave --context-name out in a job (or write workstation contexts with --project and a personal access token)",
 			"in a CI job the contexts keep the names GitLab gave them; --context-name is for workstations")
-	case o.inJob:
-	case o.Project == "" && len(o.AgentIDs) == 0:
+	case !o.inJob && o.Project == "" && len(o.AgentIDs) == 0:
 		return badInput("on a workstation pass --agent ID or --project PATH, with --gitlab-url; in a CI job CI_JOB_TOKEN and CI_API_V4_URL are set for you",
 			"no agents to write: not in a GitLab CI job, and neither --agent nor --project given")
-	case o.GitLabURL == "":
-		return badInput("pass --gitlab-url https://gitlab.example.com (or log in first: kubectl gitlab login --gitlab-url …)", "which GitLab? --gitlab-url is needed outside a CI job")
 	}
-	if _, err := gitlab.ParseBaseURL(o.GitLabURL); err != nil {
+	if err := requireGitLabURL(o.GitLabURL); err != nil {
 		return err
 	}
 	if o.KASURL != "" {
@@ -134,7 +122,6 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 			return badInput(fix, "--kas-url %q is not an https URL", redact.URL(o.KASURL))
 		}
 	}
-	var err error
 	if o.naming, err = agentcontext.ParseNaming(o.ContextNames); err != nil {
 		return err
 	}
@@ -148,18 +135,11 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 // Run asks GitLab for the agents, writes their contexts, and switches if
 // asked to. Nothing is written when a GitLab call fails.
 func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
-	auth := gitlab.JobToken(o.jobToken)
-	if !o.inJob {
-		var err error
-		if o.userToken, err = o.deps.userToken(o.GitLabURL); err != nil {
-			return err
-		}
-		auth = gitlab.PrivateToken(o.userToken)
-	}
-	client, err := o.deps.gitlabClient(o.GitLabURL, auth, o.ca)
+	client, userToken, err := o.deps.clientOf(o.GitLabURL, o.jobToken, o.inJob, o.ca)
 	if err != nil {
 		return err
 	}
+	o.userToken = userToken
 	var contexts []agentcontext.Spec
 	if o.inJob {
 		allowed, err := client.AllowedAgents(ctx)

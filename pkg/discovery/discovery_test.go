@@ -22,26 +22,16 @@ const (
 	jobToken    = "glcbt-64_discoveryJob"
 )
 
-// server: group/app (150) deploys through agents of group/agents (77) and
-// secret/agents (99, which the deployer cannot read); a job of group/app.
+// server is testkas.DeployingProject with group/app's own agent, a job
+// of group/app, a reporter's token and a k8s_proxy-only one.
 func server(t *testing.T) *testkas.Server {
-	return testkas.Start(t, testkas.Config{
-		Projects: []testkas.Project{{ID: 150, Path: "group/app", GroupIDs: []int64{25}}},
-		Agents: []testkas.Agent{
-			{ID: 1234, Name: "prod", ConfigProjectID: 77, ConfigProjectPath: "group/agents", DefaultNamespace: "apps", AccessAs: testkas.AccessAs{CIJob: true},
-				CIAccessProjects: []int64{150}, UserAccess: &testkas.UserAccess{Projects: []int64{150}}},
-			{ID: 9012, Name: "static", ConfigProjectID: 77, ConfigProjectPath: "group/agents", UserAccess: &testkas.UserAccess{AsAgent: true, Groups: []int64{25}}},
-			{ID: 5555, Name: "hidden", ConfigProjectID: 99, ConfigProjectPath: "secret/agents", UserAccess: &testkas.UserAccess{Projects: []int64{150}}},
-			{ID: 7, Name: "own", ConfigProjectID: 150, ConfigProjectPath: "group/app", AccessAs: testkas.AccessAs{Implicit: true}},
-		},
-		Jobs: []testkas.Job{{Token: jobToken, ID: 1, ProjectID: 150, AllowedAgents: []int64{1234, 7}}},
-		PATs: []testkas.PAT{
-			{Token: deployerPAT, ID: 1, Username: "dora", Scopes: []string{"read_api", "k8s_proxy"}, Agents: []int64{1234, 9012, 5555},
-				ProjectRoles: map[int64]string{99: testkas.NoAccess}},
-			{Token: reporterPAT, ID: 2, Username: "rita", Scopes: []string{"read_api"}, Role: "reporter"},
-			{Token: proxyPAT, ID: 3, Username: "dora", Scopes: []string{"k8s_proxy"}},
-		},
-	})
+	cfg := testkas.DeployingProject(deployerPAT)
+	cfg.Agents = append(cfg.Agents, testkas.Agent{ID: 7, Name: "own", ConfigProjectID: 150, ConfigProjectPath: "group/app", AccessAs: testkas.AccessAs{Implicit: true}})
+	cfg.Jobs = []testkas.Job{{Token: jobToken, ID: 1, ProjectID: 150, AllowedAgents: []int64{1234, 7}}}
+	cfg.PATs = append(cfg.PATs,
+		testkas.PAT{Token: reporterPAT, ID: 2, Username: "rita", Scopes: []string{"read_api"}, Role: "reporter"},
+		testkas.PAT{Token: proxyPAT, ID: 3, Username: "dora", Scopes: []string{"k8s_proxy"}})
+	return testkas.Start(t, cfg)
 }
 
 func client(t *testing.T, kas *testkas.Server, auth gitlab.Auth) *gitlab.Client {

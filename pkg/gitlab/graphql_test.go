@@ -24,23 +24,13 @@ const (
 	proxyPAT    = "glpat-k8sProxyOnlySecret"
 )
 
-// deployingServer: group/app (150, in group 25) deploys through agents of
-// group/agents and of secret/agents, which its developer cannot read.
+// deployingServer is testkas.DeployingProject with a reporter's token, a
+// k8s_proxy-only one, and more agents for paging.
 func deployingServer(t *testing.T, extraCI, extraUser int) *testkas.Server {
-	cfg := testkas.Config{
-		Projects: []testkas.Project{{ID: 150, Path: "group/app", GroupIDs: []int64{25}}},
-		Agents: []testkas.Agent{
-			{ID: 1234, Name: "prod", ConfigProjectID: 77, ConfigProjectPath: "group/agents", DefaultNamespace: "apps", AccessAs: testkas.AccessAs{CIJob: true},
-				CIAccessProjects: []int64{150}, UserAccess: &testkas.UserAccess{Projects: []int64{150}}},
-			{ID: 9012, Name: "static", ConfigProjectID: 77, ConfigProjectPath: "group/agents", UserAccess: &testkas.UserAccess{AsAgent: true, Groups: []int64{25}}},
-			{ID: 5555, Name: "hidden", ConfigProjectID: 99, ConfigProjectPath: "secret/agents", UserAccess: &testkas.UserAccess{Projects: []int64{150}}},
-		},
-		PATs: []testkas.PAT{
-			{Token: deployerPAT, ID: 1, Username: "dora", Scopes: []string{"read_api", "k8s_proxy"}, ProjectRoles: map[int64]string{99: testkas.NoAccess}},
-			{Token: reporterPAT, ID: 2, Username: "rita", Scopes: []string{"read_api"}, Role: "reporter"},
-			{Token: proxyPAT, ID: 3, Username: "dora", Scopes: []string{"k8s_proxy"}},
-		},
-	}
+	cfg := testkas.DeployingProject(deployerPAT)
+	cfg.PATs = append(cfg.PATs,
+		testkas.PAT{Token: reporterPAT, ID: 2, Username: "rita", Scopes: []string{"read_api"}, Role: "reporter"},
+		testkas.PAT{Token: proxyPAT, ID: 3, Username: "dora", Scopes: []string{"k8s_proxy"}})
 	for i := range extraCI {
 		cfg.Agents = append(cfg.Agents, testkas.Agent{ID: int64(10000 + i), Name: fmt.Sprintf("ci-%03d", i), ConfigProjectID: 88, ConfigProjectPath: "group/fleet", CIAccessProjects: []int64{150}})
 	}

@@ -14,22 +14,6 @@ import (
 
 const deployerPAT = "glpat-e2eDeployerSecret"
 
-// deployingKAS: group/app deploys through two agents of group/agents,
-// which admit its members through user_access (the project; its group).
-func deployingKAS(t *testing.T) *testkas.Server {
-	return testkas.Start(t, testkas.Config{
-		Projects: []testkas.Project{{ID: 150, Path: "group/app", GroupIDs: []int64{25}}},
-		Agents: []testkas.Agent{
-			{ID: 1234, Name: "prod", ConfigProjectID: 77, ConfigProjectPath: "group/agents", DefaultNamespace: "apps", AccessAs: testkas.AccessAs{CIJob: true},
-				CIAccessProjects: []int64{150}, UserAccess: &testkas.UserAccess{Projects: []int64{150}}},
-			{ID: 5678, Name: "staging", ConfigProjectID: 77, ConfigProjectPath: "group/agents", UserAccess: &testkas.UserAccess{AsAgent: true, Groups: []int64{25}}},
-		},
-		PATs: []testkas.PAT{{Token: deployerPAT, ID: 1, Name: "laptop", Username: "dora", Scopes: []string{"read_api", "k8s_proxy"},
-			ExpiresAt: "2099-06-30", Agents: []int64{1234, 5678}}},
-		Pods: map[string][]string{"default": {"hello-0"}, "apps": {"web-0"}},
-	})
-}
-
 // TestDiscoveryThroughRealKubectl: with a stored token, kubectl gitlab
 // agents lists what the deploying project's member may use;
 // update-kubeconfig --project writes CI-named contexts and makes one
@@ -37,7 +21,7 @@ func deployingKAS(t *testing.T) *testkas.Server {
 // goes back, and kubectl follows.
 func TestDiscoveryThroughRealKubectl(t *testing.T) {
 	k := kubectls(t)[0]
-	kas := deployingKAS(t)
+	kas := testkas.Start(t, testkas.DeployingProject(deployerPAT))
 	e := newEnv(t)
 	e.noBus()
 	e.vars["SSL_CERT_FILE"] = kas.CAFile
@@ -49,23 +33,25 @@ func TestDiscoveryThroughRealKubectl(t *testing.T) {
 	}
 	e.login(t, kas.URL, deployerPAT).ok(t, "Logged in")
 
-	run("gitlab", "agents", "--project", "group/app").ok(t,
-		"1234       prod      group/agents     ci_access:ci_job,user_access:user   apps",
-		"5678       staging   group/agents     user_access:agent                   -")
+	run("gitlab", "agents", "--project", "group/app").ok(t, `AGENT-ID   NAME     CONFIG-PROJECT   ACCESS                              NAMESPACE
+1234       prod     group/agents     ci_access:ci_job,user_access:user   apps
+9012       static   group/agents     user_access:agent                   -
+5555       hidden   secret/agents    user_access:user                    -
+`)
 	run("gitlab", "update-kubeconfig", "--project", "group/app").ok(t,
-		"group/agents:prod (agent 1234, namespace apps)", "group/agents:staging (agent 5678)",
-		`Switched to context "group/agents:prod" (agent 1234) (the first of the 2 written, in name order).`)
+		"group/agents:prod (agent 1234, namespace apps)", "group/agents:static (agent 9012)", "secret/agents:hidden (agent 5555)",
+		`Switched to context "group/agents:prod" (agent 1234) (the first of the 3 written, in name order).`)
 	run("config", "current-context").ok(t, "group/agents:prod")
 	run("get", "pods").ok(t, "web-0") // namespace apps, as a job of group/app gets it
 	if !kas.SawBearer("pat:1234:" + deployerPAT) {
 		t.Fatalf("testkas did not see pat:1234:<token>")
 	}
 
-	run("gitlab", "use-context", "staging").ok(t, `Switched to context "group/agents:staging" (agent 5678).`)
+	run("gitlab", "use-context", "hidden").ok(t, `Switched to context "secret/agents:hidden" (agent 5555).`)
 	kas.Reset()
 	run("get", "pods").ok(t, "hello-0")
-	if !kas.SawBearer("pat:5678:" + deployerPAT) {
-		t.Fatalf("kubectl did not go through agent 5678")
+	if !kas.SawBearer("pat:5555:" + deployerPAT) {
+		t.Fatalf("kubectl did not go through agent 5555")
 	}
 	run("gitlab", "use-context", "-").ok(t, `Switched to context "group/agents:prod" (agent 1234).`)
 	run("config", "current-context").ok(t, "group/agents:prod")
@@ -75,7 +61,7 @@ func TestDiscoveryThroughRealKubectl(t *testing.T) {
 		t.Fatalf("after use-context -, kubectl did not go through agent 1234")
 	}
 	// The previous context of ~/.kube/config is kubectx's record.
-	if data, _ := os.ReadFile(filepath.Join(e.vars["HOME"], ".kube", "kubectx")); string(data) != "group/agents:staging" {
+	if data, _ := os.ReadFile(filepath.Join(e.vars["HOME"], ".kube", "kubectx")); string(data) != "secret/agents:hidden" {
 		t.Errorf("~/.kube/kubectx holds %q", data)
 	}
 	noSecret(t, deployerPAT, all...)

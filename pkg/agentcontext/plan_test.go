@@ -240,3 +240,24 @@ func TestHistory(t *testing.T) {
 		t.Errorf("switch remembered %q", prev)
 	}
 }
+
+// FuzzParseNaming: any --context-name values are refused with BadName or
+// give names without control characters.
+func FuzzParseNaming(f *testing.F) {
+	f.Add("1234=prod", "{host}/{project}:{agent}", "prod", "group/agents")
+	f.Add("{", "5=}", "", "")
+	f.Fuzz(func(t *testing.T, a, b, name, project string) {
+		n, err := ParseNaming([]string{a, b})
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) || e.Problem != BadName {
+				t.Fatalf("%q %q: %v", a, b, err)
+			}
+			return
+		}
+		got, _ := n.nameFor(Target{ID: 5, Name: name, ProjectPath: project}, ourHost)
+		if strings.ContainsFunc(got, func(r rune) bool { return r < ' ' || r == 0x7f }) && !strings.ContainsFunc(name+project, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			t.Fatalf("%q %q gave %q", a, b, got)
+		}
+	})
+}

@@ -149,3 +149,27 @@ func TestTerminalPickThroughPTY(t *testing.T) {
 		<-readDone
 	}
 }
+
+// FuzzPickFuzzy: whatever a terminal delivers, in whatever pieces, the
+// pick ends (at the latest when the input does) with an option or
+// cancelled, never a panic or an index out of range.
+func FuzzPickFuzzy(f *testing.F) {
+	f.Add([]byte("stg\r"), uint8(2))
+	f.Add([]byte("\x1b[B\x1b[5~\x1bOA\xc3\xa9\x7f\r"), uint8(1))
+	f.Add([]byte("\x1b[1;5A\x1b[99999999999999999~\x15\x03"), uint8(3))
+	f.Fuzz(func(t *testing.T, typed []byte, cut uint8) {
+		var pieces chunks
+		for len(typed) > 0 {
+			n := min(int(cut%7)+1, len(typed))
+			pieces = append(pieces, string(typed[:n]))
+			typed = typed[n:]
+		}
+		i, err := pickFuzzy(&pieces, io.Discard, "Switch?", pickOptions, int(cut%30), int(cut))
+		if err == nil && (i < 0 || i >= len(pickOptions)) {
+			t.Fatalf("index %d", i)
+		}
+		if err != nil && !errors.As(err, new(pickCancelled)) {
+			t.Fatalf("error %v", err)
+		}
+	})
+}

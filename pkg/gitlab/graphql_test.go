@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -200,4 +201,25 @@ func TestProjectOfWebPath(t *testing.T) {
 			t.Errorf("%s %s: %q, want %q", c.base, c.webPath, got, c.want)
 		}
 	}
+}
+
+// FuzzProjectOfWebPath: what is read from a web path is the project that
+// path names, below the instance's path, or nothing.
+func FuzzProjectOfWebPath(f *testing.F) {
+	f.Add("/gitlab", "/gitlab/group/agents/-/cluster_agents/prod", "prod")
+	f.Add("", "//x/-/cluster_agents/a", "a")
+	f.Fuzz(func(t *testing.T, base, webPath, name string) {
+		c, err := NewClient("https://gitlab.example.com"+base, Auth{}, nil, httpsafe.Policy{})
+		if err != nil {
+			return
+		}
+		p := c.projectOfWebPath(webPath, name)
+		if p == "" {
+			return
+		}
+		escaped := strings.TrimRight(c.baseURL.Path, "/") + "/" + p + "/-/cluster_agents/" + name
+		if unescaped, err := url.PathUnescape(webPath); err != nil || unescaped != escaped || strings.Contains(p, "/-/") || strings.HasPrefix(p, "/") {
+			t.Fatalf("base %q, web path %q, name %q: project %q", base, webPath, name, p)
+		}
+	})
 }

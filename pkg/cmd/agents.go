@@ -44,8 +44,8 @@ agents the job may use (GET /api/v4/job/allowed_agents), named as the job's
 kubeconfig names them.
 
 With --project PATH, the project you deploy from or the agents' own project
-(a personal access token with read_api: login, $KUBECTL_GITLAB_TOKEN or
-$GITLAB_TOKEN):
+(a personal access token with read_api: $KUBECTL_GITLAB_TOKEN, else
+$GITLAB_TOKEN, else the one kept by login; login --web's has only k8s_proxy):
   ci_access    the agent admits the project's CI jobs (GraphQL ciAccessAuthorizedAgents)
   user_access  the agent admits you, a member of the project or its group,
                with a personal access token (GraphQL userAccessAuthorizedAgents)
@@ -105,7 +105,7 @@ func (o *AgentsOptions) Run(ctx context.Context) error {
 		return err
 	}
 	if !o.inJob && userToken == "" {
-		return badInput("log in (kubectl gitlab login) or set KUBECTL_GITLAB_TOKEN or GITLAB_TOKEN: a personal access token with read_api",
+		return badInput("set KUBECTL_GITLAB_TOKEN to a personal access token with read_api, or log in with one (kubectl gitlab login)",
 			"listing a project's agents needs a token, and there is none for %s", o.GitLabURL)
 	}
 	var found discovery.Found

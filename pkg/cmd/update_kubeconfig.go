@@ -246,7 +246,7 @@ func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, clien
 		}
 	} else {
 		if o.userToken == "" {
-			return nil, badInput("log in first (kubectl gitlab login), or set KUBECTL_GITLAB_TOKEN or GITLAB_TOKEN, to a token with the read_api scope; or pass --agent ID",
+			return nil, badInput("set KUBECTL_GITLAB_TOKEN to a token with the read_api scope, or log in with one (kubectl gitlab login); or pass --agent ID",
 				"--project needs a token to find the project's agents")
 		}
 		found, err := discovery.ForProject(ctx, client, o.Project)

@@ -222,8 +222,8 @@ func (e *Error) Fix() string   { return e.fix }
 func (e *Error) Unwrap() error { return e.err }
 
 // readAPIFix says which token discovery needs.
-const readAPIFix = "discovery needs a personal access token with the read_api (or api) scope, besides k8s_proxy for the clusters:\n" +
-	"log in with one (kubectl gitlab login), or set KUBECTL_GITLAB_TOKEN or GITLAB_TOKEN to one"
+const readAPIFix = "finding agents needs a personal access token with the read_api (or api) scope; login --web's has only k8s_proxy:\n" +
+	"give one to this command (KUBECTL_GITLAB_TOKEN=<token> kubectl gitlab …), or log in with one that has read_api and k8s_proxy (kubectl gitlab login)"
 
 // tokenError explains GitLab's refusals of the token: GraphQL's 401
 // (Invalid token: unknown, expired, revoked, or without read_api) and

@@ -30,8 +30,12 @@ type History struct {
 	Dir  string
 }
 
-// historyLockTimeout bounds the wait for another switch's write.
-const historyLockTimeout = 5 * time.Second
+// historyLockTimeout bounds the wait for another switch's write;
+// maxHistorySize bounds what is read back (a context name).
+const (
+	historyLockTimeout = 5 * time.Second
+	maxHistorySize     = 64 << 10
+)
 
 // File is where the previous context of the kubeconfig is kept.
 func (h History) File(set *kubeconfig.Set) string {
@@ -49,7 +53,7 @@ func (h History) File(set *kubeconfig.Set) string {
 // Previous is the context that was current before the last switch; "" when
 // none is remembered.
 func (h History) Previous(set *kubeconfig.Set) (string, error) {
-	data, err := os.ReadFile(h.File(set))
+	data, err := atomicfile.ReadFile(h.File(set), maxHistorySize)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
@@ -71,7 +75,7 @@ func (h History) Record(set *kubeconfig.Set, previous string) error {
 		return fmt.Errorf("cannot remember the previous context in %s: %w", file, err)
 	}
 	defer lock.Release()
-	if err := atomicfile.WriteFile(file, []byte(previous), 0o600); err != nil {
+	if err := atomicfile.WriteFile(lock.File(), []byte(previous), 0o600); err != nil {
 		return fmt.Errorf("cannot remember the previous context: %w", err)
 	}
 	return nil

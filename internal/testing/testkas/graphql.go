@@ -51,14 +51,7 @@ func graphqlRenderError(w http.ResponseWriter, status int, message string) {
 
 // writeGraphQL is Rails' render json: with its charset.
 func writeGraphQL(w http.ResponseWriter, status int, v any) {
-	body, err := marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(body)
+	writeRubyJSON(w, status, "application/json; charset=utf-8", v)
 }
 
 // graphqlViewer is the user a GraphQL request acts as: nil for an

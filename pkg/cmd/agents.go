@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/termsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/discovery"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
@@ -181,7 +182,7 @@ func printAgents(d *Deps, format string, agents []discovery.Agent, contexts map[
 	case "name":
 		for _, v := range views {
 			if v.Context != "" {
-				fmt.Fprintln(out, v.Context)
+				fmt.Fprintln(out, termsafe.Text(v.Context))
 			}
 		}
 		return nil
@@ -190,11 +191,13 @@ func printAgents(d *Deps, format string, agents []discovery.Agent, contexts map[
 		fmt.Fprintf(d.IO.ErrOut, "No agents %s.\n", where)
 		return nil
 	}
+	// Names come from GitLab: each is one cell, its control characters
+	// escaped (tabs and line breaks included).
 	dash := func(s string) string {
 		if s == "" {
 			return "-"
 		}
-		return s
+		return termsafe.Text(s)
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)
 	header := "AGENT-ID\tNAME\tCONFIG-PROJECT\tACCESS\tNAMESPACE"

@@ -221,7 +221,7 @@ func TestUpdateKubeconfigTwoInstances(t *testing.T) {
 	hostB := strings.TrimPrefix(b.URL, "https://")
 	r := h.run("update-kubeconfig", "--gitlab-url", b.URL, "--project", "group/app", "--agent", "1234")
 	r.expect(t, 0, hostB+"/group/agents:prod (agent 1234", `The current context stays "group/agents:prod"`)
-	if !strings.Contains(r.stderr, "note: context "+hostB+"/group/agents:prod is host-qualified") {
+	if !strings.Contains(r.stderr, `note: context "`+hostB+`/group/agents:prod" is host-qualified`) {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 	after := loadConfig(t, path)
@@ -352,6 +352,26 @@ func TestUseContextPickByTyping(t *testing.T) {
 		h.run("use-context").expectErr(t, 2, "no context chosen; the current context is unchanged")
 		if mustRead(t, path) != before {
 			t.Errorf("%q changed the kubeconfig", keys)
+		}
+	}
+}
+
+// TestAgentsEscapesWhatGitLabSays: names from GitLab cannot act on the
+// terminal or break the table (one line per agent), in the table and -o name.
+func TestAgentsEscapesWhatGitLabSays(t *testing.T) {
+	cfg := testkas.DeployingProject(deployerPAT)
+	cfg.Agents = append(cfg.Agents, testkas.Agent{ID: 66, Name: "evil\x1b]0;pwned\x07\tcell\nfake-row", ConfigProjectID: 77,
+		ConfigProjectPath: "group/agents", CIAccessProjects: []int64{150}})
+	h := workstation(t, testkas.Start(t, cfg), deployerPAT)
+	for _, format := range []string{"wide", "name"} {
+		r := h.run("agents", "--project", "group/app", "-o", format)
+		r.expect(t, 0)
+		want := 5 // header and four agents
+		if format == "name" {
+			want = 4
+		}
+		if strings.ContainsAny(r.stdout, "\x1b\x07") || strings.Count(r.stdout, "\n") != want || strings.Contains(r.stdout, "\nfake-row") {
+			t.Errorf("-o %s:\n%q", format, r.stdout)
 		}
 	}
 }

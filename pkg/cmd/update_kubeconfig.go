@@ -183,7 +183,7 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 		}
 		fmt.Fprintf(out, "Context %s: exec %s get-token --agent-id=%d\n", c, agentcontext.PluginCommand, c.AgentID)
 		if c.Note != "" {
-			fmt.Fprintf(o.deps.IO.ErrOut, "note: context %s is host-qualified: %s\n", c.Context, c.Note)
+			fmt.Fprintf(o.deps.IO.ErrOut, "note: context %q is host-qualified: %s\n", c.Context, c.Note)
 		}
 	}
 	fmt.Fprintf(out, "KAS: %s\n", redact.URL(kasURL))

@@ -6,6 +6,7 @@ import (
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
 
@@ -34,6 +35,10 @@ type Info struct {
 	Server string
 	CA     string // embedded, file, insecure, system
 	File   string // where the context is defined
+	// GitLabURL is the instance an exec entry's get-token names
+	// (--gitlab-url, written on workstations), as written: compare it
+	// with SameGitLab; "" otherwise.
+	GitLabURL string
 }
 
 // AgentOf tells whether a user authenticates to KAS as an agent, and as
@@ -87,21 +92,45 @@ func execAgentID(e *kubeconfig.Exec) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	for i, a := range args {
-		var v string
-		switch {
-		case a == "--agent-id" && i+1 < len(args):
-			v = args[i+1]
-		case strings.HasPrefix(a, "--agent-id="):
-			v = strings.TrimPrefix(a, "--agent-id=")
-		default:
-			continue
-		}
+	for _, v := range flagValues(args, "--agent-id") {
 		if id, err := credential.ParseAgentID(v); err == nil {
 			return id, true
 		}
 	}
 	return 0, false
+}
+
+// execGitLabURL reads --gitlab-url from an exec entry that runs
+// get-token; "" when it has none. It is not parsed here: Describe runs
+// for every context of kubeconfigs with thousands.
+func execGitLabURL(e *kubeconfig.Exec) string {
+	args, _ := GetTokenArgs(e.Command, e.Args)
+	if v := flagValues(args, "--gitlab-url"); len(v) > 0 {
+		return v[len(v)-1] // the last one counts, as for any flag
+	}
+	return ""
+}
+
+// SameGitLab reports whether a --gitlab-url names the instance whose
+// canonical URL is canonical.
+func SameGitLab(gitlabURL, canonical string) bool {
+	u, err := gitlab.NormalizeURL(gitlabURL)
+	return err == nil && u == canonical
+}
+
+// flagValues are the values of a flag given as "--name value" or
+// "--name=value".
+func flagValues(args []string, name string) []string {
+	var out []string
+	for i, a := range args {
+		switch {
+		case a == name && i+1 < len(args):
+			out = append(out, args[i+1])
+		case strings.HasPrefix(a, name+"="):
+			out = append(out, strings.TrimPrefix(a, name+"="))
+		}
+	}
+	return out
 }
 
 // All describes every context of the kubeconfig, sorted by name.
@@ -130,6 +159,9 @@ func Describe(set *kubeconfig.Set, name string) Info {
 	info := Info{Name: name, Namespace: ctx.Namespace, Cluster: ctx.Cluster, User: ctx.User, File: file, Auth: AuthOther}
 	if u, _, ok := set.User(ctx.User); ok {
 		info.AgentID, info.Auth, info.Agent = AgentOf(u)
+		if info.Auth == AuthExec {
+			info.GitLabURL = execGitLabURL(u.Exec)
+		}
 	}
 	if c, _, ok := set.Cluster(ctx.Cluster); ok {
 		info.Server = redact.URL(c.Server)

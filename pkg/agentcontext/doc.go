@@ -10,8 +10,10 @@
 //   - which context a command means (Resolve, with one Query for
 //     use-context, current-context, whoami, doctor and
 //     update-kubeconfig --use-context);
-//   - what to write (ForJob, ForProject, ForAgentIDs plan Specs; Write,
-//     Switch and Edits apply them, each file under its lock).
+//   - what to write (ForJob and ForWorkstation plan Specs; Write, Switch
+//     and Edits apply them, each file under its lock);
+//   - which context was current before the last switch (History, for
+//     use-context -).
 //
 // It reads and edits kubeconfigs through pkg/kubeconfig and knows no
 // command, flag or terminal.

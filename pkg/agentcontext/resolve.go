@@ -92,6 +92,9 @@ const (
 	NoCurrentContext Problem = "NoCurrentContext" // current-context is not set
 	CurrentIsMissing Problem = "CurrentIsMissing" // current-context names no context
 	NoSuchCluster    Problem = "NoSuchCluster"    // the chosen context names a cluster that is not defined
+	BadName          Problem = "BadName"          // --context-name is malformed, or names agents not written
+	NameTaken        Problem = "NameTaken"        // a context name to write belongs to another context
+	NoPrevious       Problem = "NoPrevious"       // use-context -: no previous context is remembered
 )
 
 // Error is a query without an answer: what and why in Error(), how to fix

@@ -44,6 +44,10 @@ type Spec struct {
 	User      string
 	Cluster   string
 	Namespace string
+	// Renamed is the name the agent's context had, when it gets a new one.
+	Renamed string
+	// Note says why the name is not GitLab's, when it is not.
+	Note string
 }
 
 // String shows the context for messages: name (agent N, namespace NS).
@@ -93,6 +97,15 @@ func (w Write) Apply(set *kubeconfig.Set) error {
 		user := ExecUser(c.AgentID, w.GitLabURL)
 		edits.Add(fileOf(ok, file), func(d *kubeconfig.Document) error { return d.UpsertUser(c.User, user) })
 		_, file, ok = set.Context(c.Context)
+		if c.Renamed != "" {
+			// The context keeps its place: renamed, then updated, in its file.
+			_, file, ok = set.Context(c.Renamed)
+			from, to := c.Renamed, c.Context
+			edits.Add(file, func(d *kubeconfig.Document) error { return d.RenameContext(from, to) })
+			if set.CurrentContext() == from {
+				edits.Add(set.CurrentContextFile(), func(d *kubeconfig.Document) error { return d.SetCurrentContext(to) })
+			}
+		}
 		fields := kubeconfig.Map{{Key: "cluster", Value: c.Cluster}, {Key: "user", Value: c.User}}
 		if c.Namespace != "" {
 			fields = append(fields, kubeconfig.Field{Key: "namespace", Value: c.Namespace})
@@ -117,12 +130,20 @@ type Switch struct {
 	CA         []byte
 	CAExplicit bool
 	Namespace  string
+	// History, when set, remembers the context that was current before,
+	// for use-context -.
+	History *History
 }
 
 // Switched says what Apply changed.
 type Switched struct {
 	// CACluster is the cluster the CA went into; empty if none did.
 	CACluster string
+	// Previous is the context that was current before ("" if none).
+	Previous string
+	// HistoryErr is why the previous context could not be remembered:
+	// the switch itself is done.
+	HistoryErr error
 }
 
 // Apply writes the switch: the CA to the file that defines the cluster,
@@ -145,7 +166,14 @@ func (s Switch) Apply(set *kubeconfig.Set) (Switched, error) {
 		edits.Add(s.Context.File, func(d *kubeconfig.Document) error { return d.SetContextNamespace(name, s.Namespace) })
 	}
 	edits.Add(set.CurrentContextFile(), func(d *kubeconfig.Document) error { return d.SetCurrentContext(name) })
-	return done, edits.Apply(set)
+	done.Previous = set.CurrentContext()
+	if err := edits.Apply(set); err != nil {
+		return done, err
+	}
+	if s.History != nil && done.Previous != name {
+		done.HistoryErr = s.History.Record(set, done.Previous)
+	}
+	return done, nil
 }
 
 // Edits are document edits grouped by the file they go to.

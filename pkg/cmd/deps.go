@@ -7,6 +7,7 @@ package cmd
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -25,6 +26,7 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/httpsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
@@ -160,6 +162,79 @@ func (d *Deps) jobGitLab() (baseURL, jobToken string, ok bool) {
 func (d *Deps) inJob() bool {
 	_, _, ok := d.jobGitLab()
 	return ok
+}
+
+// gitlabOf is the GitLab a command that works in a job and on a
+// workstation asks: in a CI job, unless it names a project, the job's
+// (flag, else $CI_API_V4_URL) with the job token; else the workstation's.
+func (d *Deps) gitlabOf(flagURL, project string) (gitlabURL, jobToken string, inJob bool, err error) {
+	jobURL, jobToken, inJob := d.jobGitLab()
+	if inJob && project == "" {
+		return cmp.Or(flagURL, jobURL), jobToken, true, credential.CheckSecret("CI_JOB_TOKEN", jobToken)
+	}
+	return d.workstationGitLabURL(flagURL), "", false, nil
+}
+
+// clientOf is a client for what gitlabOf resolved: with the job token in a
+// job, else with the user's token (returned; "" when there is none).
+func (d *Deps) clientOf(gitlabURL, jobToken string, inJob bool, ca *kas.CABundle) (*gitlab.Client, string, error) {
+	auth, userToken := gitlab.JobToken(jobToken), ""
+	if !inJob {
+		var err error
+		if userToken, err = d.userToken(gitlabURL); err != nil {
+			return nil, "", err
+		}
+		auth = gitlab.PrivateToken(userToken)
+	}
+	client, err := d.gitlabClient(gitlabURL, auth, ca)
+	return client, userToken, err
+}
+
+// requireGitLabURL checks that a workstation command knows its GitLab.
+func requireGitLabURL(gitlabURL string) error {
+	if gitlabURL == "" {
+		return badInput("pass --gitlab-url https://gitlab.example.com (or log in first: kubectl gitlab login --gitlab-url …)", "which GitLab? --gitlab-url is needed outside a CI job")
+	}
+	_, err := gitlab.ParseBaseURL(gitlabURL)
+	return err
+}
+
+// workstationGitLabURL is the GitLab a workstation command means: the
+// flag, else $GITLAB_URL, else the only instance the token store knows.
+func (d *Deps) workstationGitLabURL(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if u := d.Getenv("GITLAB_URL"); u != "" {
+		return u
+	}
+	if store, err := d.tokenStore(tokenstore.KindAuto, nil); err == nil {
+		u, _ := tokenstore.SoleURL(store)
+		return u
+	}
+	return ""
+}
+
+// userToken is $KUBECTL_GITLAB_TOKEN or $GITLAB_TOKEN, else the token
+// login stored for the instance; "" when there is none. A token that
+// cannot go into a header (a line break) is refused by name.
+func (d *Deps) userToken(gitlabURL string) (string, error) {
+	if t, variable := pat.FromEnv(d.Getenv); t != "" {
+		return t, credential.CheckSecret(variable, t)
+	}
+	store, err := d.tokenStore(tokenstore.KindAuto, nil)
+	if err != nil {
+		return "", nil
+	}
+	if e, err := store.Get(gitlabURL); err == nil {
+		return e.Token, credential.CheckSecret("the token stored for "+gitlabURL, e.Token)
+	}
+	return "", nil
+}
+
+// history is where switches remember the previous context.
+func (d *Deps) history() *agentcontext.History {
+	return &agentcontext.History{Home: d.home(), Dir: d.configDir()}
 }
 
 // gitlabClient makes a client for the GitLab at baseURL; Deps.Transport,

@@ -11,6 +11,7 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/httpsafe"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/discovery"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
@@ -62,6 +63,7 @@ var exitCodes = []struct {
 	{ExitFailed, fixable.Is[*kas.Error]},
 	{ExitBadInput, fixable.Is[*agentcontext.Error]},
 	{ExitFailed, fixable.Is[*agentcontext.NotAllowedError]},
+	{ExitFailed, fixable.Is[*discovery.Error]},
 	{ExitBadInput, fixable.Is[*kubeconfig.ParseError]},
 	{ExitBadInput, fixable.Is[*kubeconfig.MissingError]},
 	{ExitBadInput, fixable.Is[*kubeconfig.NotWritableError]},

@@ -16,6 +16,7 @@ func NewRoot(d *Deps) *cobra.Command {
 		newUseContextCommand(d),
 		newGetTokenCommand(d),
 		newUpdateKubeconfigCommand(d),
+		newAgentsCommand(d),
 		newLoginCommand(d),
 		newLogoutCommand(d),
 		newAccessCommand(d),

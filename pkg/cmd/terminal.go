@@ -38,8 +38,19 @@ func (t ttyTerminal) Interactive() bool {
 	return term.IsTerminal(int(t.in.Fd())) && term.IsTerminal(int(t.out.Fd()))
 }
 
+// Pick is the fuzzy picker, in raw mode; the numbered list when the
+// terminal cannot be put in raw mode.
 func (t ttyTerminal) Pick(question string, options []string) (int, error) {
-	return pick(t.in, t.out, question, options)
+	state, err := term.MakeRaw(int(t.in.Fd()))
+	if err != nil {
+		return pick(t.in, t.out, question, options)
+	}
+	defer term.Restore(int(t.in.Fd()), state)
+	width, height, err := term.GetSize(int(t.out.Fd()))
+	if err != nil {
+		width, height = 80, 24
+	}
+	return pickFuzzy(t.in, t.out, question, options, height, width)
 }
 
 func (t ttyTerminal) ReadSecret(prompt string) (string, error) {

@@ -4,17 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/discovery"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
-	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
 // UpdateKubeconfigOptions writes exec-based agent contexts.
@@ -27,7 +27,9 @@ type UpdateKubeconfigOptions struct {
 	KASURL               string
 	CertificateAuthority string
 	UseContext           string
+	ContextNames         []string
 
+	naming    agentcontext.Naming
 	set       *kubeconfig.Set
 	ca        *kas.CABundle
 	inJob     bool
@@ -45,15 +47,31 @@ func newUpdateKubeconfigCommand(d *Deps) *cobra.Command {
 
 In a GitLab CI job (CI_JOB_TOKEN and CI_API_V4_URL set) it writes one context per
 agent the job may use (GET /api/v4/job/allowed_agents), keeping the names GitLab
-gave them and replacing the pasted job token. On a workstation, pass --agent ID
-or --project PATH (all its agents) with --gitlab-url.
+gave them and replacing the pasted job token.
+
+On a workstation, --project PATH writes a context for every agent that admits you
+through that project (its user_access lists the project or its group) and every
+agent registered in it: PATH may be the project you deploy from or the agents' own
+(see kubectl gitlab agents --project PATH). --agent ID writes those agents only.
+Contexts are named as in CI jobs, <agent project path>:<agent name>, so the same
+manifests and scripts work in both places; --context-name chooses other names.
+A name that another GitLab's context already has gets the host as a prefix
+(<host>/<project>:<agent>); nothing of another GitLab is overwritten.
+
+When the kubeconfig has no current context, the one written (the first in name
+order, if several) becomes current, and it says which; --use-context picks
+another. A current context stays unless --use-context is given. In a CI job, only
+$KUBE_CONTEXT or a sole agent context is made current.
 
 The KAS URL comes from GET /api/v4/metadata, else is derived from the GitLab URL;
 --kas-url overrides.`,
 		Example: `  # in a CI job: every allowed agent, then switch to one
   kubectl gitlab update-kubeconfig --use-context path/to/agent/project:agent-name
-  # on a workstation: all agents of a project
-  kubectl gitlab update-kubeconfig --gitlab-url https://gitlab.example.com --project group/agents
+  # on a workstation: the agents you may use to deploy group/app
+  kubectl gitlab update-kubeconfig --gitlab-url https://gitlab.example.com --project group/app
+  # other names: one per agent, or a template of {project} {agent} {id} {host}
+  kubectl gitlab update-kubeconfig --project group/app --context-name 1234=prod --context-name 5678=staging
+  kubectl gitlab update-kubeconfig --project group/app --context-name '{host}/{project}:{agent}'
   # one agent by ID, with a self-signed KAS
   kubectl gitlab update-kubeconfig --gitlab-url https://gitlab.example.com --agent 1234 --certificate-authority kas-ca.pem`,
 		Args: cobra.NoArgs,
@@ -67,7 +85,8 @@ The KAS URL comes from GET /api/v4/metadata, else is derived from the GitLab URL
 	addKubeconfigFlag(c, &o.Kubeconfig)
 	addGitLabURLFlag(c, &o.GitLabURL, "the GitLab instance (default in a job: $CI_API_V4_URL)")
 	addAgentIDsFlag(c, &o.AgentIDs, "agent ID to write a context for (repeatable; in a job, limits to these)", d)
-	c.Flags().StringVar(&o.Project, "project", "", "write contexts for every agent of this project (path or ID)")
+	c.Flags().StringVar(&o.Project, "project", "", "write contexts for the agents you may use through this project (path; the deploying project or the agents' own)")
+	c.Flags().StringArrayVar(&o.ContextNames, "context-name", nil, "name the contexts: NAME (one agent), ID=NAME (repeatable), or a template of {project} {agent} {id} {host} (default {project}:{agent})")
 	c.Flags().StringVar(&o.KASURL, "kas-url", "", "the k8s-proxy URL, if GitLab's metadata does not tell it")
 	addCAFlag(c, &o.CertificateAuthority, "")
 	addContextFlag(c, &o.UseContext, "use-context", "switch to this context afterwards (full or agent name)", d)
@@ -76,32 +95,19 @@ The KAS URL comes from GET /api/v4/metadata, else is derived from the GitLab URL
 
 // Complete checks every input before any network call or write.
 func (o *UpdateKubeconfigOptions) Complete() error {
-	jobURL, jobToken, inJob := o.deps.jobGitLab()
-	o.inJob = inJob && o.Project == ""
-	o.jobToken = jobToken
-	if err := credential.CheckSecret("CI_JOB_TOKEN", jobToken); o.inJob && err != nil {
+	var err error
+	if o.GitLabURL, o.jobToken, o.inJob, err = o.deps.gitlabOf(o.GitLabURL, o.Project); err != nil {
 		return err
 	}
-	if o.GitLabURL == "" && o.inJob {
-		o.GitLabURL = jobURL
-	}
-	if o.GitLabURL == "" && !o.inJob {
-		o.GitLabURL = o.deps.Getenv("GITLAB_URL")
-	}
-	if o.GitLabURL == "" && !o.inJob {
-		if store, err := o.deps.tokenStore(tokenstore.KindAuto, nil); err == nil {
-			o.GitLabURL, _ = tokenstore.SoleURL(store)
-		}
-	}
 	switch {
-	case o.inJob:
-	case o.Project == "" && len(o.AgentIDs) == 0:
+	case o.inJob && len(o.ContextNames) > 0:
+		return badInput("leave --context-name out in a job (or write workstation contexts with --project and a personal access token)",
+			"in a CI job the contexts keep the names GitLab gave them; --context-name is for workstations")
+	case !o.inJob && o.Project == "" && len(o.AgentIDs) == 0:
 		return badInput("on a workstation pass --agent ID or --project PATH, with --gitlab-url; in a CI job CI_JOB_TOKEN and CI_API_V4_URL are set for you",
 			"no agents to write: not in a GitLab CI job, and neither --agent nor --project given")
-	case o.GitLabURL == "":
-		return badInput("pass --gitlab-url https://gitlab.example.com (or log in first: kubectl gitlab login --gitlab-url …)", "which GitLab? --gitlab-url is needed outside a CI job")
 	}
-	if _, err := gitlab.ParseBaseURL(o.GitLabURL); err != nil {
+	if err := requireGitLabURL(o.GitLabURL); err != nil {
 		return err
 	}
 	if o.KASURL != "" {
@@ -116,7 +122,9 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 			return badInput(fix, "--kas-url %q is not an https URL", redact.URL(o.KASURL))
 		}
 	}
-	var err error
+	if o.naming, err = agentcontext.ParseNaming(o.ContextNames); err != nil {
+		return err
+	}
 	if o.ca, err = o.deps.loadCA(o.CertificateAuthority); err != nil {
 		return err
 	}
@@ -127,18 +135,11 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 // Run asks GitLab for the agents, writes their contexts, and switches if
 // asked to. Nothing is written when a GitLab call fails.
 func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
-	auth := gitlab.JobToken(o.jobToken)
-	if !o.inJob {
-		var err error
-		if o.userToken, err = o.workstationToken(); err != nil {
-			return err
-		}
-		auth = gitlab.PrivateToken(o.userToken)
-	}
-	client, err := o.deps.gitlabClient(o.GitLabURL, auth, o.ca)
+	client, userToken, err := o.deps.clientOf(o.GitLabURL, o.jobToken, o.inJob, o.ca)
 	if err != nil {
 		return err
 	}
+	o.userToken = userToken
 	var contexts []agentcontext.Spec
 	if o.inJob {
 		allowed, err := client.AllowedAgents(ctx)
@@ -177,68 +178,119 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 	}
 	out := o.deps.IO.Out
 	for _, c := range contexts {
+		if c.Renamed != "" {
+			fmt.Fprintf(out, "Renamed context %q to %q.\n", c.Renamed, c.Context)
+		}
 		fmt.Fprintf(out, "Context %s: exec %s get-token --agent-id=%d\n", c, agentcontext.PluginCommand, c.AgentID)
+		if c.Note != "" {
+			fmt.Fprintf(o.deps.IO.ErrOut, "note: context %q is host-qualified: %s\n", c.Context, c.Note)
+		}
 	}
 	fmt.Fprintf(out, "KAS: %s\n", redact.URL(kasURL))
 	if !o.deps.onPath(agentcontext.PluginCommand) {
 		fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s is not on PATH, so kubectl will not find it; install it with kubectl krew install gitlab\n", agentcontext.PluginCommand)
 	}
-	if o.UseContext == "" {
-		return nil
-	}
-	return o.switchTo(o.UseContext)
+	return o.makeCurrent(contexts)
 }
 
-// workstationContexts plans contexts for --project and/or --agent.
-func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, client *gitlab.Client) ([]agentcontext.Spec, error) {
-	host := client.BaseURL().Host
-	if o.Project == "" {
-		return agentcontext.ForAgentIDs(host, o.AgentIDs), nil
-	}
-	if o.userToken == "" {
-		return nil, badInput("set KUBECTL_GITLAB_TOKEN (or GITLAB_TOKEN) to a token with the read_api scope, or log in with such a token (kubectl gitlab login); or pass --agent ID", "--project needs a token to list the project's agents")
-	}
-	agents, err := client.ProjectAgents(ctx, o.Project)
-	if err != nil {
-		return nil, err
-	}
-	contexts := agentcontext.ForProject(host, agents, o.AgentIDs)
-	if len(contexts) == 0 {
-		return nil, failed("check the project path, or create an agent in it", "project %s has no agents to write", o.Project)
-	}
-	return contexts, nil
-}
-
-// workstationToken is $KUBECTL_GITLAB_TOKEN or $GITLAB_TOKEN, else the
-// token login stored for the instance; empty when there is none.
-func (o *UpdateKubeconfigOptions) workstationToken() (string, error) {
-	if t, variable := pat.FromEnv(o.deps.Getenv); t != "" {
-		return t, credential.CheckSecret(variable, t)
-	}
-	store, err := o.deps.tokenStore(tokenstore.KindAuto, nil)
-	if err != nil {
-		return "", nil
-	}
-	if e, err := store.Get(o.GitLabURL); err == nil {
-		return e.Token, credential.CheckSecret("the token stored for "+o.GitLabURL, e.Token)
-	}
-	return "", nil
-}
-
-// switchTo switches as use-context NAME does, in the kubeconfig just
-// written.
-func (o *UpdateKubeconfigOptions) switchTo(name string) error {
+// makeCurrent switches as the cloud CLIs do after writing: to
+// --use-context, else, when the kubeconfig has no (usable) current
+// context, to the one written, the first in name order. In a job only an
+// unambiguous choice is made ($KUBE_CONTEXT, or the only agent context):
+// a guess could deploy to the wrong cluster.
+func (o *UpdateKubeconfigOptions) makeCurrent(written []agentcontext.Spec) error {
 	set, err := kubeconfig.Load(o.set.Paths)
 	if err != nil {
 		return err
 	}
-	r, err := agentcontext.Resolve(set, agentcontext.Query{Name: name})
-	if err != nil {
-		return err
+	out := o.deps.IO.Out
+	if o.UseContext != "" {
+		r, err := agentcontext.Resolve(set, agentcontext.Query{Name: o.UseContext})
+		if err != nil {
+			return err
+		}
+		return switchContext(o.deps, set, r.Info, "")
 	}
-	if _, err := (agentcontext.Switch{Context: r.Info}).Apply(set); err != nil {
-		return err
+	if current := set.CurrentContext(); current != "" {
+		if _, _, ok := set.Context(current); ok {
+			fmt.Fprintf(out, "The current context stays %q (switch with kubectl gitlab use-context NAME).\n", current)
+			return nil
+		}
 	}
-	fmt.Fprintf(o.deps.IO.Out, "Switched to context %q.\n", r.Name)
-	return nil
+	if o.inJob {
+		r, err := agentcontext.Resolve(set, agentcontext.Query{KubeContext: o.deps.Getenv("KUBE_CONTEXT")})
+		if err != nil {
+			fmt.Fprintf(out, "No current context: %v. Switch with kubectl gitlab use-context NAME.\n", err)
+			return nil
+		}
+		return switchContext(o.deps, set, r.Info, " ("+r.By+")")
+	}
+	names := make([]string, len(written))
+	for i, c := range written {
+		names[i] = c.Context
+	}
+	slices.Sort(names)
+	why := " (the context written)"
+	if len(names) > 1 {
+		why = fmt.Sprintf(" (the first of the %d written, in name order)", len(names))
+	}
+	return switchContext(o.deps, set, agentcontext.Describe(set, names[0]), why)
+}
+
+// workstationContexts plans contexts for --project and/or --agent.
+func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, client *gitlab.Client) ([]agentcontext.Spec, error) {
+	var targets []agentcontext.Target
+	if o.Project == "" {
+		for _, id := range o.AgentIDs {
+			targets = append(targets, agentcontext.Target{ID: id})
+		}
+	} else {
+		if o.userToken == "" {
+			return nil, badInput("set KUBECTL_GITLAB_TOKEN to a token with the read_api scope, or log in with one (kubectl gitlab login); or pass --agent ID",
+				"--project needs a token to find the project's agents")
+		}
+		found, err := discovery.ForProject(ctx, client, o.Project)
+		if err != nil {
+			return nil, err
+		}
+		for _, note := range found.Notes {
+			fmt.Fprintf(o.deps.IO.ErrOut, "note: %s\n", note)
+		}
+		if targets, err = o.usable(found.Agents); err != nil {
+			return nil, err
+		}
+	}
+	return agentcontext.ForWorkstation(o.set, client.BaseURL().String(), client.BaseURL().Host, targets, o.naming)
+}
+
+// usable are the agents the user may reach with a personal access token:
+// those whose user_access admits them, and those registered in the
+// project (their user_access may admit the user through another project).
+// An agent only the project's CI jobs may use is left out, and said so.
+func (o *UpdateKubeconfigOptions) usable(agents []discovery.Agent) ([]agentcontext.Target, error) {
+	var targets []agentcontext.Target
+	var ciOnly []string
+	for _, id := range o.AgentIDs {
+		if !slices.ContainsFunc(agents, func(a discovery.Agent) bool { return a.ID == id }) {
+			return nil, failed("see kubectl gitlab agents --project "+o.Project, "agent %d neither authorizes project %s nor is registered in it", id, o.Project)
+		}
+	}
+	for _, a := range agents {
+		if len(o.AgentIDs) > 0 && !slices.Contains(o.AgentIDs, a.ID) {
+			continue
+		}
+		if a.Has(discovery.ViaUserAccess) || a.Has(discovery.ViaRegistered) {
+			targets = append(targets, a.Target())
+			continue
+		}
+		ciOnly = append(ciOnly, fmt.Sprintf("%s:%s (agent %d)", a.ConfigProject, a.Name, a.ID))
+	}
+	if len(ciOnly) > 0 {
+		fmt.Fprintf(o.deps.IO.ErrOut, "note: not written, as they admit the CI jobs of %s (ci_access) but not you (user_access): %s\n", o.Project, strings.Join(ciOnly, ", "))
+	}
+	if len(targets) == 0 {
+		return nil, failed("an agent's .gitlab/agents/<name>/config.yaml must list "+o.Project+" (or a group above it) under user_access, where you are at least Developer (see kubectl gitlab access explain)",
+			"no agent admits you through project %s", o.Project)
+	}
+	return targets, nil
 }

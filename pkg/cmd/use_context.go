@@ -32,19 +32,28 @@ type UseContextOptions struct {
 func newUseContextCommand(d *Deps) *cobra.Command {
 	o := &UseContextOptions{deps: d}
 	c := &cobra.Command{
-		Use:   "use-context [NAME]",
+		Use:   "use-context [NAME | -]",
 		Short: "Switch to an agent context, optionally trusting KAS's CA",
 		Long: `Switch the current context to an agent context.
 
 NAME is a full context name (group/agents:prod) or an agent name (prod) when it
-is unique. Without NAME: $KUBE_CONTEXT; else the only agent context; else a
-choice on a terminal; else an error that lists the candidates.
+is unique. Without NAME: $KUBE_CONTEXT; else the only agent context; else, on a
+terminal, a pick from a list that narrows as you type (arrows to move, Enter to
+switch, Esc or Ctrl-C to leave without a change); else an error that lists the
+candidates.
+
+"-" goes back to the context that was current before the last switch, as
+kubectx - does. Every switch remembers it: for ~/.kube/config in kubectx's own
+file, ~/.kube/kubectx, so that kubectx - and this command go back and forth
+together; for any other kubeconfig in kubectl-gitlab's config directory.
 
 --certificate-authority FILE, or $KAS_CERTIFICATE (a path or the PEM text),
 embeds the CA bundle into that context's cluster, for a KAS with a self-signed
 certificate.`,
 		Example: `  # the context GitLab made for agent "prod" of project group/agents
   kubectl gitlab use-context group/agents:prod
+  # back to the previous context
+  kubectl gitlab use-context -
   # in a job with KUBE_CONTEXT set (e.g. per environment), or one agent
   kubectl gitlab use-context
   # by agent ID, trusting a self-signed KAS
@@ -78,7 +87,7 @@ func (o *UseContextOptions) Complete(args []string) error {
 		o.Name = args[0]
 	}
 	if o.AgentID != 0 && o.Name != "" {
-		return badInput("give either NAME or --agent-id", "both a context name and --agent-id were given")
+		return badInput("give either NAME, - or --agent-id", "both a context name and --agent-id were given")
 	}
 	var err error
 	o.caFromFlag = o.CertificateAuthority != ""
@@ -100,7 +109,7 @@ func (o *UseContextOptions) Run() error {
 	if err != nil {
 		return err
 	}
-	done, err := agentcontext.Switch{Context: info, CA: o.ca.PEMOrNil(), CAExplicit: o.caFromFlag, Namespace: o.Namespace}.Apply(o.set)
+	done, err := agentcontext.Switch{Context: info, CA: o.ca.PEMOrNil(), CAExplicit: o.caFromFlag, Namespace: o.Namespace, History: o.deps.history()}.Apply(o.set)
 	if err != nil {
 		return err
 	}
@@ -111,13 +120,32 @@ func (o *UseContextOptions) Run() error {
 	if o.Namespace != "" {
 		fmt.Fprintf(out, "Namespace of %q set to %q.\n", info.Name, o.Namespace)
 	}
-	if info.Agent {
-		fmt.Fprintf(out, "Switched to context %q (agent %d).\n", info.Name, info.AgentID)
-		return nil
-	}
-	fmt.Fprintf(out, "Switched to context %q.\n", info.Name)
-	fmt.Fprintf(o.deps.IO.ErrOut, "note: %q is not an agent context\n", info.Name)
+	reportSwitch(o.deps, info, "", done)
 	return nil
+}
+
+// switchContext makes a context current, remembering the one before, and
+// says so; why, when set, says how it was chosen (" (…)").
+func switchContext(d *Deps, set *kubeconfig.Set, info agentcontext.Info, why string) error {
+	done, err := agentcontext.Switch{Context: info, History: d.history()}.Apply(set)
+	if err != nil {
+		return err
+	}
+	reportSwitch(d, info, why, done)
+	return nil
+}
+
+// reportSwitch says which context is current now.
+func reportSwitch(d *Deps, info agentcontext.Info, why string, done agentcontext.Switched) {
+	if info.Agent {
+		fmt.Fprintf(d.IO.Out, "Switched to context %q (agent %d)%s.\n", info.Name, info.AgentID, why)
+	} else {
+		fmt.Fprintf(d.IO.Out, "Switched to context %q%s.\n", info.Name, why)
+		fmt.Fprintf(d.IO.ErrOut, "note: %q is not an agent context\n", info.Name)
+	}
+	if done.HistoryErr != nil {
+		fmt.Fprintf(d.IO.ErrOut, "warning: use-context - will not know to go back to %q: %v\n", done.Previous, done.HistoryErr)
+	}
 }
 
 // resolve asks agentcontext.Resolve (NAME, --agent-id, $KUBE_CONTEXT, the
@@ -125,6 +153,9 @@ func (o *UseContextOptions) Run() error {
 // job, a missing agent ID's context is created; on a terminal, a person
 // picks among several agent contexts.
 func (o *UseContextOptions) resolve() (agentcontext.Info, error) {
+	if o.Name == "-" {
+		return o.previous()
+	}
 	r, err := agentcontext.Resolve(o.set, agentcontext.Query{Name: o.Name, AgentID: o.AgentID, KubeContext: o.deps.Getenv("KUBE_CONTEXT")})
 	var e *agentcontext.Error
 	switch {
@@ -141,11 +172,30 @@ func (o *UseContextOptions) resolve() (agentcontext.Info, error) {
 		}
 		i, err := o.deps.Terminal.Pick("Switch to which agent context?", names)
 		if err != nil {
-			return agentcontext.Info{}, badInput("pass NAME: kubectl gitlab use-context NAME", "%w", err)
+			return agentcontext.Info{}, badInput("pass NAME: kubectl gitlab use-context NAME", "%w; the current context is unchanged", err)
 		}
 		return e.Choices[i], nil
 	}
 	return agentcontext.Info{}, err
+}
+
+// previous is use-context -: the context current before the last switch.
+func (o *UseContextOptions) previous() (agentcontext.Info, error) {
+	h := o.deps.history()
+	name, err := h.Previous(o.set)
+	if err != nil {
+		return agentcontext.Info{}, err
+	}
+	where := agentcontext.Where(o.set)
+	if name == "" {
+		return agentcontext.Info{}, badInput("switch with kubectl gitlab use-context NAME first; - then goes back",
+			"no previous context to go back to: none is remembered for %s (in %s)", where, h.File(o.set))
+	}
+	if _, _, ok := o.set.Context(name); !ok {
+		return agentcontext.Info{}, badInput("switch with kubectl gitlab use-context NAME",
+			"the previous context %q (remembered in %s) is not in %s", name, h.File(o.set), where)
+	}
+	return agentcontext.Describe(o.set, name), nil
 }
 
 // createForJob writes an exec-based context for an agent that the job may

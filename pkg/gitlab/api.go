@@ -2,6 +2,7 @@ package gitlab
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
 )
@@ -30,11 +31,31 @@ type Project struct {
 
 // AllowedAgent is one entry of /job/allowed_agents.
 type AllowedAgent struct {
-	ID            int64   `json:"id"`
-	ConfigProject Project `json:"config_project"`
-	Configuration struct {
-		DefaultNamespace string `json:"default_namespace"`
-	} `json:"configuration"`
+	ID            int64               `json:"id"`
+	ConfigProject Project             `json:"config_project"`
+	Configuration AuthorizationConfig `json:"configuration"`
+}
+
+// AuthorizationConfig is what GitLab keeps of an agent's authorization of
+// a project: the ci_access entry minus its id ({} for the agent's own
+// project), or user_access's access_as.
+type AuthorizationConfig struct {
+	DefaultNamespace string `json:"default_namespace"`
+	// AccessAs has one key, the mode (agent, ci_job, impersonate, user);
+	// nil when the entry has none.
+	AccessAs map[string]json.RawMessage `json:"access_as"`
+}
+
+// AccessMode is access_as's mode: its one key ("" when there is none,
+// or more than one).
+func (c AuthorizationConfig) AccessMode() string {
+	if len(c.AccessAs) != 1 {
+		return ""
+	}
+	for mode := range c.AccessAs {
+		return mode
+	}
+	return ""
 }
 
 // AllowedAgents is what the plugin reads of GET /api/v4/job/allowed_agents:

@@ -7,6 +7,7 @@
 package gitlab
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -194,6 +195,9 @@ type request struct {
 	// once: a call that changed something at GitLab (minted a token)
 	// must not be repeated.
 	once bool
+	// body, when set, is sent as contentType (GraphQL's JSON).
+	body        []byte
+	contentType string
 }
 
 func (c *Client) send(ctx context.Context, r request, out any) error {
@@ -248,8 +252,11 @@ func retryAfter(err error) time.Duration {
 func (c *Client) once(ctx context.Context, r request, rawURL string, out any) (retry bool, err error) {
 	method, endpoint := r.method, r.endpoint
 	var body io.Reader
-	if r.form != nil {
+	switch {
+	case r.form != nil:
 		body = strings.NewReader(r.form.Encode())
+	case r.body != nil:
+		body = bytes.NewReader(r.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, rawURL, body)
 	if err != nil {
@@ -257,8 +264,11 @@ func (c *Client) once(ctx context.Context, r request, rawURL string, out any) (r
 	}
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", "kubectl-gitlab/"+version.String())
-	if r.form != nil {
+	switch {
+	case r.form != nil:
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	case r.body != nil:
+		req.Header.Set("Content-Type", r.contentType)
 	}
 	if c.auth.secret != "" {
 		req.Header.Set(c.auth.header, c.auth.prefix+c.auth.secret)
@@ -324,9 +334,14 @@ func rawErrorMessage(body []byte) string {
 		Message          any    `json:"message"`
 		Error            string `json:"error"`
 		ErrorDescription string `json:"error_description"`
+		Errors           []struct {
+			Message string `json:"message"`
+		} `json:"errors"` // GraphQL's render_error
 	}
 	if json.Unmarshal(body, &e) == nil {
 		switch {
+		case len(e.Errors) > 0:
+			return e.Errors[0].Message
 		case e.ErrorDescription != "":
 			return e.ErrorDescription
 		case e.Message != nil:

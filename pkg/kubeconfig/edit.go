@@ -143,6 +143,19 @@ func (d *Document) SetClusterCA(cluster, caDataBase64 string) error {
 	})
 }
 
+// RenameContext gives a context another name; a current-context that
+// names it is the caller's to change.
+func (d *Document) RenameContext(from, to string) error {
+	item, _, err := d.entry("contexts", "context", from)
+	if err != nil {
+		return err
+	}
+	return d.verified(d.text.SetEntry(item, "name", to), "the name of context "+from, func(c Config) bool {
+		return !slices.ContainsFunc(c.Contexts, func(x NamedContext) bool { return x.Name == from }) &&
+			slices.ContainsFunc(c.Contexts, func(x NamedContext) bool { return x.Name == to })
+	})
+}
+
 // UpsertCluster sets the given fields of a cluster, adding it if missing.
 func (d *Document) UpsertCluster(name string, fields Map) error {
 	return d.upsert("clusters", "cluster", name, fields, false)

@@ -214,6 +214,35 @@ func TestEditJSONKubeconfig(t *testing.T) {
 	}
 }
 
+// TestRenameContext: a context gets another name in place, its body, the
+// comments around it and every other line untouched; in YAML and JSON.
+func TestRenameContext(t *testing.T) {
+	in := readTestdata(t, "commented.yaml")
+	before := loadWithClientcmd(t, in)
+	got := edit(t, in, func(d *Document) error {
+		return d.RenameContext("group/agents:dev", "gitlab.example.com/group/agents:dev")
+	})
+	after := loadWithClientcmd(t, got)
+	renamed := after.Contexts["gitlab.example.com/group/agents:dev"]
+	old := before.Contexts["group/agents:dev"]
+	if after.Contexts["group/agents:dev"] != nil || renamed == nil || renamed.Cluster != old.Cluster || renamed.AuthInfo != old.AuthInfo ||
+		renamed.Namespace != old.Namespace || len(after.Contexts) != len(before.Contexts) {
+		t.Errorf("rename went wrong:\n%s", got)
+	}
+	if a, b := strings.Split(string(in), "\n"), strings.Split(string(got), "\n"); len(a) != len(b) || lcs(a, b) != len(a)-1 {
+		t.Errorf("more than the name's line changed:\n%s", lineDiff(string(in), string(got)))
+	}
+	d, _ := ParseDocument("test.yaml", in)
+	if err := d.RenameContext("no/such:context", "x"); err == nil {
+		t.Errorf("renaming a missing context succeeded")
+	}
+	json := edit(t, []byte(`{"apiVersion":"v1","kind":"Config","contexts":[{"name":"g/a:one","context":{"cluster":"c","user":"u"}}]}`),
+		func(d *Document) error { return d.RenameContext("g/a:one", "h/g/a:one") })
+	if cfg := loadWithClientcmd(t, json); cfg.Contexts["h/g/a:one"] == nil || len(cfg.Contexts) != 1 || !strings.HasPrefix(string(json), `{"apiVersion"`) {
+		t.Errorf("JSON rename:\n%s", json)
+	}
+}
+
 func TestEditEmptyAndMissingFile(t *testing.T) {
 	for _, in := range []string{"", "# just a comment\n", "---\n", "{}\n"} {
 		got := edit(t, []byte(in),

@@ -324,13 +324,19 @@ func jobUser(job *Job) (int64, string) {
 	return job.UserID, job.Username
 }
 
-// ciAccessConfiguration is the stored ci_access entry, keys as the agent's
-// config.yaml has them (default_namespace, access_as).
+// ciAccessConfiguration is the stored ci_access entry of a job's
+// authorization: {} for the implicit one, else ciAccessEntry.
 func ciAccessConfiguration(a *Agent) object {
-	conf := object{}
 	if a.AccessAs.Implicit {
-		return conf
+		return object{}
 	}
+	return ciAccessEntry(a)
+}
+
+// ciAccessEntry is the agent's ci_access entry minus its id, keys as the
+// agent's config.yaml has them (default_namespace, access_as).
+func ciAccessEntry(a *Agent) object {
+	conf := object{}
 	if a.DefaultNamespace != "" {
 		conf = append(conf, member{"default_namespace", a.DefaultNamespace})
 	}
@@ -372,24 +378,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// project is a project GitLab knows: an agent's config project or a job's.
-type project struct {
-	ID   int64
-	Path string
-}
-
-func findProject(cfg Config, ref string) *project {
-	var all []project
-	for _, a := range cfg.Agents {
-		all = append(all, project{a.ConfigProjectID, a.ConfigProjectPath})
-	}
+// findProject finds a project GitLab knows (Config.Projects, a job's, an
+// agent's configuration project) by find_project!'s rule: a numeric ID,
+// or the full path (case-insensitive).
+func findProject(cfg Config, ref string) *Project {
+	all := append([]Project(nil), cfg.Projects...)
 	for _, j := range cfg.Jobs {
 		if j.ProjectPath != "" {
-			all = append(all, project{j.ProjectID, j.ProjectPath})
+			all = append(all, Project{ID: j.ProjectID, Path: j.ProjectPath, GroupIDs: j.GroupIDs})
 		}
 	}
+	for _, a := range cfg.Agents {
+		all = append(all, Project{ID: a.ConfigProjectID, Path: a.ConfigProjectPath})
+	}
 	for _, p := range all {
-		// find_project!: a numeric ID, or the full path (case-insensitive)
 		if ref == strconv.FormatInt(p.ID, 10) || strings.EqualFold(ref, p.Path) {
 			return &p
 		}
@@ -416,11 +418,11 @@ func (s *Server) clusterAgents(w http.ResponseWriter, r *http.Request, cfg Confi
 	}
 	ref, _ = url.PathUnescape(ref)
 	p := findProject(cfg, ref)
-	if p == nil || pat.Role == NoAccess {
+	if p == nil || pat.roleIn(p.ID) == NoAccess {
 		gitlabMessage(w, http.StatusNotFound, "404 Project Not Found")
 		return
 	}
-	readCluster := atLeast(pat.Role, "developer") // ProjectPolicy: developer enables read_cluster
+	readCluster := atLeast(pat.roleIn(p.ID), "developer") // ProjectPolicy: developer enables read_cluster
 	var agents []Agent
 	for _, a := range cfg.Agents {
 		if a.ConfigProjectID == p.ID {

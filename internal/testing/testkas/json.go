@@ -60,12 +60,17 @@ func marshal(v any) ([]byte, error) {
 // writeGitLabJSON writes a Grape JSON answer: application/json, no
 // trailing newline.
 func writeGitLabJSON(w http.ResponseWriter, status int, v any) {
+	writeRubyJSON(w, status, "application/json", v)
+}
+
+// writeRubyJSON writes v as Ruby's to_json does, as contentType.
+func writeRubyJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	body, err := marshal(v)
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
 	w.Write(body)
 }

@@ -35,6 +35,10 @@ type Agent struct {
 	// UserAccess is the agent's user_access; nil means access_as user
 	// on the agent's own project, for every PAT that lists the agent.
 	UserAccess *UserAccess
+	// CIAccessProjects and CIAccessGroups are the project and group IDs
+	// its ci_access lists, which GraphQL's ciAccessAuthorizedAgents reads
+	// (a job's agents are Job.AllowedAgents).
+	CIAccessProjects, CIAccessGroups []int64
 	// Disconnected: no agentk holds a tunnel to KAS, so KAS waits for one
 	// (Config.TunnelFindTimeout) and answers 502.
 	Disconnected bool
@@ -125,6 +129,25 @@ type PAT struct {
 	Role string
 	// CreatedAt is GitLab's created_at (2026-01-01 when empty).
 	CreatedAt time.Time
+	// ProjectRoles overrides Role in the projects it names (by ID).
+	ProjectRoles map[int64]string
+}
+
+// roleIn is the user's role in a project.
+func (p *PAT) roleIn(projectID int64) string {
+	if r, ok := p.ProjectRoles[projectID]; ok {
+		return r
+	}
+	return p.Role
+}
+
+// Project is a project that is neither an agent's configuration project
+// nor a job's: e.g. one that deploys through another project's agent.
+type Project struct {
+	ID   int64
+	Path string
+	// GroupIDs are its groups, its own first and the root group last.
+	GroupIDs []int64
 }
 
 // NoAccess is a PAT.Role: the user cannot see the projects.
@@ -142,6 +165,7 @@ type Config struct {
 	Agents   []Agent
 	Jobs     []Job
 	PATs     []PAT
+	Projects []Project
 	Metadata string
 	// KASOwnHost puts KAS on its own listener, as the Helm chart puts it
 	// on kas.<domain>: externalUrl wss://<kas host> and the k8s-proxy at
@@ -438,6 +462,8 @@ func (s *Server) serveGitLabHost(w http.ResponseWriter, r *http.Request) {
 			s.serveGitLab(w, r)
 		case strings.HasPrefix(path, "/oauth/"):
 			s.serveOAuth(w, r)
+		case path == "/api/graphql" && (r.Method == http.MethodPost || r.Method == http.MethodGet):
+			s.graphql(w, r, s.config())
 		case s.kas == nil && strings.HasPrefix(path, omnibusKASPath+"/k8s-proxy/"):
 			s.serveKAS(w, r, strings.TrimPrefix(path, omnibusKASPath+"/k8s-proxy"))
 		default:

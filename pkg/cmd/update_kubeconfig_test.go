@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -300,6 +301,43 @@ func TestUseContextCreatesMissingAgentContext(t *testing.T) {
 				t.Errorf("GitLab's cluster now has server %s, not %s", server, kas.K8sProxyURL)
 			}
 			h.run("use-context", "--agent-id", "4444").expectErr(t, 1, "may not use agent 4444")
+		})
+	}
+}
+
+// TestUpdateKubeconfigEveryPage: GitLab pages a project's agents (20 by
+// default, at most 100); update-kubeconfig --project writes them all, and
+// --agent finds one on page 3.
+func TestUpdateKubeconfigEveryPage(t *testing.T) {
+	for _, c := range []struct {
+		agents int
+		only   string
+		want   int
+	}{{45, "", 45}, {250, "1217", 1}} {
+		t.Run(fmt.Sprintf("%d agents %s", c.agents, c.only), func(t *testing.T) {
+			agents := make([]testkas.Agent, c.agents)
+			for i := range agents {
+				agents[i] = testkas.Agent{ID: int64(1000 + i), Name: fmt.Sprintf("agent-%03d", i), ConfigProjectID: 77, ConfigProjectPath: "group/agents"}
+			}
+			kas := testkas.Start(t, testkas.Config{Agents: agents,
+				PATs: []testkas.PAT{{Token: "glpat-workstationSecret", ID: 9, Username: "alice", Scopes: []string{"k8s_proxy", "read_api"}}}})
+			h := newHarness(t).withKAS(kas)
+			h.env["GITLAB_TOKEN"] = "glpat-workstationSecret"
+			args := []string{"update-kubeconfig", "--gitlab-url", kas.URL, "--project", "group/agents"}
+			if c.only != "" {
+				args = append(args, "--agent", c.only)
+			}
+			h.run(args...).expect(t, 0)
+			cfg, err := clientcmd.LoadFromFile(filepath.Join(h.dir, "home", ".kube", "config"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(cfg.Contexts) != c.want {
+				t.Errorf("%d contexts, want %d", len(cfg.Contexts), c.want)
+			}
+			if c.only != "" && cfg.Contexts["group/agents:agent-217"] == nil {
+				t.Errorf("agent 1217 (page 3) not written: %v", cfg.Contexts)
+			}
 		})
 	}
 }

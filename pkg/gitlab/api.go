@@ -78,10 +78,10 @@ type Agent struct {
 	ConfigProject Project `json:"config_project"`
 }
 
-// ProjectAgents lists the agents configured in a project (ID or full path).
+// ProjectAgents lists the agents configured in a project (ID or full
+// path), every page of them, ordered by name as GitLab orders them.
 func (c *Client) ProjectAgents(ctx context.Context, project string) ([]Agent, error) {
-	var agents []Agent
-	return agents, c.get(ctx, "/projects/"+url.PathEscape(project)+"/cluster_agents", &agents)
+	return listAll[Agent](ctx, c, "/projects/"+url.PathEscape(project)+"/cluster_agents", nil)
 }
 
 // PersonalAccessToken is GET /api/v4/personal_access_tokens/self.

@@ -202,8 +202,9 @@ type request struct {
 
 func (c *Client) send(ctx context.Context, r request, out any) error {
 	u := c.BaseURL()
-	endpoint := r.endpoint
-	rawPath := strings.TrimRight(u.EscapedPath(), "/") + endpoint
+	// A list's page asks with a query (pages.go); messages name the path.
+	r.endpoint, u.RawQuery, _ = strings.Cut(r.endpoint, "?")
+	rawPath := strings.TrimRight(u.EscapedPath(), "/") + r.endpoint
 	u.RawPath = rawPath
 	u.Path, _ = url.PathUnescape(rawPath)
 	attempts := max(c.Attempts, 1)
@@ -300,6 +301,9 @@ func (c *Client) once(ctx context.Context, r request, rawURL string, out any) (r
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return false, &APIError{Method: method, Endpoint: endpoint, Status: resp.StatusCode, Message: "the answer is not the expected JSON: " + err.Error()}
+	}
+	if p, ok := out.(interface{ setHeader(http.Header) }); ok {
+		p.setHeader(resp.Header) // a page of a list (pages.go)
 	}
 	return false, nil
 }

@@ -219,3 +219,11 @@ func contextOf(set *kubeconfig.Set, gitlabURL, name string) (ours, taken bool) {
 	info := Describe(set, name)
 	return info.Auth == AuthExec && SameGitLab(info.GitLabURL, gitlabURL), true
 }
+
+// JobServer is the server GitLab wrote into a job's kubeconfig: cluster
+// gitlab's, which GitLab writes whenever it writes a KUBECONFIG, even when
+// the only context is gitlab-deploy; "" when there is none.
+func JobServer(set *kubeconfig.Set) string {
+	c, _, _ := set.Cluster(JobCluster)
+	return c.Server
+}

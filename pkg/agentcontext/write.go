@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
@@ -79,16 +78,19 @@ func (w Write) Apply(set *kubeconfig.Set) error {
 		}
 		return set.DefaultFile()
 	}
-	server := strings.TrimSuffix(w.KASURL, "/")
 	clusters := map[string]bool{}
 	for _, c := range w.Contexts {
 		if !clusters[c.Cluster] {
 			clusters[c.Cluster] = true
-			_, file, ok := set.Cluster(c.Cluster)
+			existing, file, ok := set.Cluster(c.Cluster)
 			f, cluster := fileOf(ok, file), c.Cluster
-			edits.Add(f, func(d *kubeconfig.Document) error {
-				return d.UpsertCluster(cluster, kubeconfig.Map{{Key: "server", Value: server}})
-			})
+			// A server that means the same stays as written (GitLab's
+			// trailing slash, its quoting).
+			if !ok || !kubeconfig.SameServer(existing.Server, w.KASURL) {
+				edits.Add(f, func(d *kubeconfig.Document) error {
+					return d.UpsertCluster(cluster, kubeconfig.Map{{Key: "server", Value: w.KASURL}})
+				})
+			}
 			if w.CA != nil {
 				edits.Add(f, embedCA(cluster, w.CA))
 			}

@@ -232,6 +232,21 @@ func (d *Deps) userToken(gitlabURL string) (string, error) {
 	return "", nil
 }
 
+// userTokenScopes are the scopes of the token userToken gives, as login
+// read them (known), or unknown: a token from the environment, or one
+// stored without them.
+func (d *Deps) userTokenScopes(gitlabURL string) (scopes []string, known bool) {
+	if t, _ := pat.FromEnv(d.Getenv); t != "" {
+		return nil, false
+	}
+	store, err := d.tokenStore(tokenstore.KindAuto, nil)
+	if err != nil {
+		return nil, false
+	}
+	e, err := store.Get(gitlabURL)
+	return e.Scopes, err == nil && len(e.Scopes) > 0
+}
+
 // history is where switches remember the previous context.
 func (d *Deps) history() *agentcontext.History {
 	return &agentcontext.History{Home: d.home(), Dir: d.configDir()}

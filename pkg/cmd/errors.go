@@ -61,6 +61,11 @@ var exitCodes = []struct {
 		return errors.As(err, &e) && e.Reason == kas.ReasonKubeconfig
 	}},
 	{ExitFailed, fixable.Is[*kas.Error]},
+	// A KAS URL the user gave is bad input; one a server gave, a failure.
+	{ExitBadInput, func(err error) bool {
+		var e *kas.ProxyURLError
+		return errors.As(err, &e) && e.FromUser()
+	}},
 	{ExitBadInput, fixable.Is[*agentcontext.Error]},
 	{ExitFailed, fixable.Is[*agentcontext.NotAllowedError]},
 	{ExitFailed, fixable.Is[*discovery.Error]},

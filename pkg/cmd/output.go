@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -22,4 +23,25 @@ func printStructured(w io.Writer, format string, v any) error {
 		return enc.Encode(v)
 	}
 	return fmt.Errorf("unknown output format %q", format)
+}
+
+// printNote writes a note for people on w (stderr): "note: " before its
+// first line, its other lines indented; nothing when note is empty.
+func printNote(w io.Writer, note string) {
+	printLabelled(w, "note", note)
+}
+
+// printLabelled writes text as "label: first line", the other lines
+// indented under it.
+func printLabelled(w io.Writer, label, text string) {
+	if text == "" {
+		return
+	}
+	for i, line := range strings.Split(text, "\n") {
+		if i == 0 {
+			fmt.Fprintf(w, "%s: %s\n", label, line)
+		} else {
+			fmt.Fprintf(w, "  %s\n", line)
+		}
+	}
 }

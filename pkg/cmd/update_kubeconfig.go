@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -63,8 +62,12 @@ order, if several) becomes current, and it says which; --use-context picks
 another. A current context stays unless --use-context is given. In a CI job, only
 $KUBE_CONTEXT or a sole agent context is made current.
 
-The KAS URL comes from GET /api/v4/metadata, else is derived from the GitLab URL;
---kas-url overrides.`,
+The KAS URL (KAS's k8s-proxy): --kas-url; in a job, the server GitLab wrote into
+the job's kubeconfig (cluster gitlab, never overwritten), else $K8S_PROXY_URL;
+on a workstation GET /api/v4/metadata when the token may read it (read_user,
+read_api or api; not a k8s_proxy-only token), else the server the kubeconfig
+already has. Failing all of these it is guessed from the GitLab URL, and
+stderr says so.`,
 		Example: `  # in a CI job: every allowed agent, then switch to one
   kubectl gitlab update-kubeconfig --use-context path/to/agent/project:agent-name
   # on a workstation: the agents you may use to deploy group/app
@@ -111,15 +114,8 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 		return err
 	}
 	if o.KASURL != "" {
-		// The URL is written into the kubeconfig: no credential in it,
-		// and shown redacted.
-		const fix = "pass the https URL of KAS's k8s-proxy, e.g. https://kas.gitlab.example.com/k8s-proxy/"
-		u, err := url.Parse(o.KASURL)
-		switch {
-		case redact.Differs(o.KASURL):
-			return badInput(fix+", without a user name, token or query: get-token supplies the credential", "--kas-url %q carries a user name, token, query or fragment", redact.URL(o.KASURL))
-		case err != nil || u.Scheme != "https" || u.Host == "":
-			return badInput(fix, "--kas-url %q is not an https URL", redact.URL(o.KASURL))
+		if err := kas.CheckProxyURL(o.KASURL, kas.FromFlag); err != nil {
+			return err
 		}
 	}
 	if o.naming, err = agentcontext.ParseNaming(o.ContextNames); err != nil {
@@ -140,6 +136,11 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 		return err
 	}
 	o.userToken = userToken
+	var scopes []string
+	scopesKnown := false
+	if !o.inJob {
+		scopes, scopesKnown = o.deps.userTokenScopes(o.GitLabURL)
+	}
 	var contexts []agentcontext.Spec
 	if o.inJob {
 		allowed, err := client.AllowedAgents(ctx)
@@ -154,21 +155,30 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	kasURL := o.KASURL
-	if kasURL == "" {
-		fallback := ""
-		if existing, ok := agentcontext.OfAgent(o.set, contexts[0].AgentID); ok {
-			// The cluster's own URL (Info.Server is redacted), unless it
-			// carries a credential, which is not copied.
-			if cluster, _, ok := o.set.Cluster(existing.Cluster); ok && !redact.Differs(cluster.Server) {
-				fallback = cluster.Server
-			}
-		}
-		if kasURL, err = kas.DiscoverProxyURL(ctx, client, fallback); err != nil {
-			return err
-		}
+	find := kas.FindProxyURL{Flag: o.KASURL, Client: client, Override: "--kas-url URL"}
+	switch {
+	case o.inJob:
+		find.GitLabWrote = agentcontext.JobServer(o.set)
+		find.Env = o.deps.Getenv("K8S_PROXY_URL")
+		find.Metadata, find.Why = kas.MetadataDenied, "GitLab's /api/v4/metadata takes no job token"
+		find.Override = "--kas-url URL (or set $K8S_PROXY_URL)"
+	case o.userToken == "":
+		find.Metadata, find.Why = kas.MetadataDenied, "there is no token to ask GitLab's /api/v4/metadata with (kubectl gitlab login, or $KUBECTL_GITLAB_TOKEN)"
+	default:
+		find.Metadata = kas.MetadataAccessOf(scopes, scopesKnown)
+		find.Why = "the stored token's scopes (" + strings.Join(scopes, ", ") + ") may not read GitLab's /api/v4/metadata, which needs read_user, read_api or api"
 	}
-	w := agentcontext.Write{Contexts: contexts, KASURL: kasURL, CA: o.ca.PEMOrNil()}
+	// The kubeconfig's own server, unless it carries a credential, which
+	// is not copied.
+	if cluster, _, ok := o.set.Cluster(contexts[0].Cluster); ok && !o.inJob && !redact.Differs(cluster.Server) {
+		find.Previous = cluster.Server
+	}
+	found, err := find.Find(ctx)
+	if err != nil {
+		return err
+	}
+	printNote(o.deps.IO.ErrOut, found.Note)
+	w := agentcontext.Write{Contexts: contexts, KASURL: found.URL, CA: o.ca.PEMOrNil()}
 	if !o.inJob {
 		// The exec entry names the instance, so get-token finds its token.
 		w.GitLabURL = client.BaseURL().String()
@@ -186,7 +196,7 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 			fmt.Fprintf(o.deps.IO.ErrOut, "note: context %q is host-qualified: %s\n", c.Context, c.Note)
 		}
 	}
-	fmt.Fprintf(out, "KAS: %s\n", redact.URL(kasURL))
+	fmt.Fprintf(out, "KAS: %s (from %s)\n", redact.URL(found.URL), found.Source)
 	if !o.deps.onPath(agentcontext.PluginCommand) {
 		fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s is not on PATH, so kubectl will not find it; install it with kubectl krew install gitlab\n", agentcontext.PluginCommand)
 	}

@@ -120,7 +120,6 @@ func TestUpdateKubeconfigInJob(t *testing.T) {
 // replaces the job tokens and leaves every other byte GitLab wrote, such
 // as the trailing slash of Omnibus's k8s-proxy URL.
 func TestUpdateKubeconfigKeepsGitLabsBytes(t *testing.T) {
-	t.Skip("issue 11 part 2: update-kubeconfig drops the trailing slash of the server GitLab wrote")
 	kas := jobServer(t, testkas.MetadataK8sProxyURL)
 	h := newHarness(t).withKAS(kas)
 	h.inJob(kas)
@@ -144,28 +143,27 @@ func TestUpdateKubeconfigKASURL(t *testing.T) {
 		token          string // GITLAB_TOKEN; "" runs in a job
 		code           int
 		stderr         []string
-		part2          string
+		env            bool // K8S_PROXY_URL is set, as GitLab's docs have a job set it
 	}{
 		{name: "17.6+, Omnibus", metadata: testkas.MetadataK8sProxyURL, token: "glpat-workstationSecret"},
 		{name: "17.6+, KAS on its own host", metadata: testkas.MetadataK8sProxyURL, kasOwnHost: true, token: "glpat-workstationSecret"},
 		{name: "before 17.6, Omnibus", metadata: testkas.MetadataLegacy, token: "glpat-workstationSecret"},
 		{name: "before 17.6, KAS on its own host", metadata: testkas.MetadataLegacy, kasOwnHost: true, token: "glpat-workstationSecret"},
 		{name: "KAS disabled", metadata: testkas.MetadataKASDisabled, token: "glpat-workstationSecret", code: 1, stderr: []string{"agent server (KAS) is disabled"}},
-		{name: "k8s_proxy-only token", token: k8sProxyPAT, stderr: []string{"--kas-url"},
-			part2: "/metadata refuses a k8s_proxy-only token (403); the plugin derives the URL without a word"},
-		{name: "in a job, no kubeconfig", stderr: []string{"--kas-url"},
-			part2: "/metadata refuses the job token (401); the plugin derives the URL without a word"},
+		{name: "k8s_proxy-only token", token: k8sProxyPAT, stderr: []string{"note: the KAS URL", "is a guess", "403 Forbidden", "--kas-url"}},
+		{name: "in a job, no kubeconfig", stderr: []string{"note: the KAS URL", "is a guess", "takes no job token", "--kas-url", "K8S_PROXY_URL"}},
+		{name: "in a job, no kubeconfig, K8S_PROXY_URL", kasOwnHost: true, env: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if c.part2 != "" {
-				t.Skip("issue 11 part 2: " + c.part2)
-			}
 			kas := jobServerWith(t, func(cfg *testkas.Config) { cfg.Metadata, cfg.KASOwnHost = c.metadata, c.kasOwnHost })
 			h := newHarness(t).withKAS(kas)
 			args := []string{"update-kubeconfig", "--agent", "1234"}
 			if c.token == "" {
 				h.inJob(kas)
+				if c.env {
+					h.env["K8S_PROXY_URL"] = kas.K8sProxyURL
+				}
 			} else {
 				h.env["GITLAB_TOKEN"] = c.token
 				h.secrets = append(h.secrets, c.token)
@@ -186,6 +184,9 @@ func TestUpdateKubeconfigKASURL(t *testing.T) {
 				if !strings.Contains(r.stderr, s) {
 					t.Errorf("stderr lacks %q:\n%s", s, r.stderr)
 				}
+			}
+			if len(c.stderr) == 0 && strings.Contains(r.stderr, "note:") {
+				t.Errorf("a note on stderr: %s", r.stderr)
 			}
 			cfg, err := clientcmd.LoadFromFile(path)
 			if err != nil {
@@ -274,9 +275,6 @@ func TestUpdateKubeconfigWorkstation(t *testing.T) {
 func TestUseContextCreatesMissingAgentContext(t *testing.T) {
 	for _, kasOwnHost := range []bool{false, true} {
 		t.Run(map[bool]string{false: "Omnibus", true: "KAS on its own host"}[kasOwnHost], func(t *testing.T) {
-			if kasOwnHost {
-				t.Skip("issue 11 part 2: use-context --agent-id asks /metadata with the job token (401), guesses the URL on GitLab's host and overwrites GitLab's server")
-			}
 			kas := jobServerWith(t, func(c *testkas.Config) { c.KASOwnHost = kasOwnHost })
 			h := newHarness(t).withKAS(kas)
 			h.inJob(kas)
@@ -339,5 +337,57 @@ func TestUpdateKubeconfigEveryPage(t *testing.T) {
 				t.Errorf("agent 1217 (page 3) not written: %v", cfg.Contexts)
 			}
 		})
+	}
+}
+
+// TestUpdateKubeconfigAsksMetadataOnlyWhenItMay: GitLab answers
+// /metadata only to read_user, read_api and api tokens. login stores the
+// token's scopes, so a k8s_proxy-only token does not ask; one with
+// read_api does.
+func TestUpdateKubeconfigAsksMetadataOnlyWhenItMay(t *testing.T) {
+	for _, c := range []struct {
+		token string
+		asks  bool
+	}{{k8sProxyPAT, false}, {"glpat-workstationSecret", true}} {
+		kas := jobServerWith(t, func(cfg *testkas.Config) { cfg.KASOwnHost = true })
+		h := newHarness(t).withKAS(kas)
+		h.secrets = append(h.secrets, c.token)
+		h.runWithStdin(c.token+"\n", "login", "--gitlab-url", kas.URL, "--token-stdin").expect(t, 0)
+		kas.Reset()
+		r := h.run("update-kubeconfig", "--gitlab-url", kas.URL, "--agent", "1234")
+		r.expect(t, 0)
+		asked := false
+		for _, req := range kas.Requests() {
+			asked = asked || req.Path == "/api/v4/metadata"
+		}
+		if asked != c.asks {
+			t.Errorf("%s: asked /metadata: %v", c.token, asked)
+		}
+		if c.asks && !strings.Contains(r.stdout, "KAS: "+kas.K8sProxyURL+" (from GitLab's /api/v4/metadata)") {
+			t.Errorf("%s: stdout:\n%s", c.token, r.stdout)
+		}
+		if !c.asks && !strings.Contains(r.stderr, "the stored token's scopes (k8s_proxy) may not read GitLab's /api/v4/metadata") {
+			t.Errorf("%s: stderr:\n%s", c.token, r.stderr)
+		}
+	}
+}
+
+// TestUpdateKubeconfigNeverOverwritesGitLabsServer: in a job, --kas-url
+// may only say what GitLab wrote into cluster gitlab.
+func TestUpdateKubeconfigNeverOverwritesGitLabsServer(t *testing.T) {
+	kas := jobServerWith(t, func(cfg *testkas.Config) { cfg.KASOwnHost = true })
+	h := newHarness(t).withKAS(kas)
+	h.inJob(kas)
+	path := h.kubeconfig("job-agents.yaml", kas.K8sProxyURL)
+	h.env["KUBECONFIG"] = path
+	before := mustRead(t, path)
+	h.run("update-kubeconfig", "--kas-url", kas.URL+"/-/kubernetes-agent/k8s-proxy/").expectErr(t, ExitBadInput,
+		"differs from the server GitLab wrote into the job's kubeconfig (cluster gitlab: "+kas.K8sProxyURL+")", "leave out --kas-url")
+	if mustRead(t, path) != before {
+		t.Errorf("the kubeconfig changed")
+	}
+	h.run("update-kubeconfig", "--kas-url", kas.K8sProxyURL+"/").expect(t, 0, "KAS: "+kas.K8sProxyURL+"/ (from --kas-url)")
+	if !strings.Contains(mustRead(t, path), "    server: "+kas.K8sProxyURL+"\n") {
+		t.Errorf("GitLab's server was rewritten:\n%s", mustRead(t, path))
 	}
 }

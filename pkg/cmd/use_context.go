@@ -219,11 +219,14 @@ func (o *UseContextOptions) createForJob(id int64) (agentcontext.Info, error) {
 	if err != nil {
 		return agentcontext.Info{}, err
 	}
-	kasURL, err := kas.DiscoverProxyURL(ctx, client, "")
+	kasURL, err := kas.FindProxyURL{GitLabWrote: agentcontext.JobServer(o.set), Env: o.deps.Getenv("K8S_PROXY_URL"), Client: client,
+		Metadata: kas.MetadataDenied, Why: "GitLab's /api/v4/metadata takes no job token",
+		Override: "$K8S_PROXY_URL, the variable GitLab's docs set for this (or run kubectl gitlab update-kubeconfig --kas-url URL)"}.Find(ctx)
 	if err != nil {
 		return agentcontext.Info{}, err
 	}
-	if err := (agentcontext.Write{Contexts: contexts, KASURL: kasURL, CA: o.ca.PEMOrNil()}).Apply(o.set); err != nil {
+	printNote(o.deps.IO.ErrOut, kasURL.Note)
+	if err := (agentcontext.Write{Contexts: contexts, KASURL: kasURL.URL, CA: o.ca.PEMOrNil()}).Apply(o.set); err != nil {
 		return agentcontext.Info{}, err
 	}
 	fmt.Fprintf(o.deps.IO.Out, "Created context %s, exec-based.\n", contexts[0])

@@ -18,6 +18,21 @@ type Metadata struct {
 	} `json:"kas"`
 }
 
+// MayReadMetadata tells whether a personal access token with these scopes
+// may read /api/v4/metadata: lib/api/metadata.rb allows read_user (and,
+// since 17.x, ai_features), lib/api/api.rb api and read_api everywhere.
+// Not k8s_proxy, which is all that kubectl gitlab login asks for; and
+// never a job token.
+func MayReadMetadata(scopes []string) bool {
+	for _, s := range scopes {
+		switch s {
+		case "api", "read_api", "read_user", "ai_features":
+			return true
+		}
+	}
+	return false
+}
+
 // Metadata fetches the instance's metadata.
 func (c *Client) Metadata(ctx context.Context) (*Metadata, error) {
 	var m Metadata

@@ -1,5 +1,7 @@
 package kubeconfig
 
+import "strings"
+
 // Config is the part of one kubeconfig file that the plugin reads. It is
 // decoded by walking the YAML tree, not through client-go, because the
 // plugin's start-up time matters and edits need the tree anyway.
@@ -83,4 +85,10 @@ type Context struct {
 	Cluster   string
 	User      string
 	Namespace string
+}
+
+// SameServer tells two cluster server URLs that kubectl uses alike: it
+// joins request paths onto either, with or without a trailing slash.
+func SameServer(a, b string) bool {
+	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
 }

@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/yaml11"
 )
 
 // rejected is the end of every message about a mistake that makes KAS
@@ -468,51 +470,16 @@ func parseDuration(s string) (*big.Int, bool) {
 
 // isJSONNumber reports whether s is a JSON number.
 func isJSONNumber(s string) bool {
-	n := numScan{s: s}
-	n.accept("-")
-	if !n.accept("0") && n.digits() == 0 {
+	n := yaml11.NumScan{S: s}
+	n.Accept("-")
+	if !n.Accept("0") && n.Digits() == 0 {
 		return false
 	}
-	if n.accept(".") && n.digits() == 0 {
+	if n.Accept(".") && n.Digits() == 0 {
 		return false
 	}
-	return n.exponent() && n.done()
+	return n.Exponent() && n.Done()
 }
-
-// numScan reads the syntax of a number.
-type numScan struct {
-	s string
-	i int
-}
-
-// accept moves past the next byte if it is one of chars.
-func (n *numScan) accept(chars string) bool {
-	if n.i < len(n.s) && strings.IndexByte(chars, n.s[n.i]) >= 0 {
-		n.i++
-		return true
-	}
-	return false
-}
-
-// digits moves past a run of decimal digits and says how many.
-func (n *numScan) digits() int {
-	start := n.i
-	for n.i < len(n.s) && n.s[n.i] >= '0' && n.s[n.i] <= '9' {
-		n.i++
-	}
-	return n.i - start
-}
-
-// exponent moves past an optional [eE][-+]?digits.
-func (n *numScan) exponent() bool {
-	if !n.accept("eE") {
-		return true
-	}
-	n.accept("+-")
-	return n.digits() > 0
-}
-
-func (n *numScan) done() bool { return n.i == len(n.s) }
 
 // jsonIntString is protojson's normalizeToIntString
 // (internal/encoding/json/decode_number.go): the integer a JSON number

@@ -4,13 +4,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/yaml11"
 )
 
 // KAS turns config.yaml into JSON with sigs.k8s.io/yaml's YAMLToJSON:
@@ -553,27 +554,6 @@ func floatKey(f float64) string {
 	return s
 }
 
-// isYAMLStyleFloat matches yaml.v2's yamlStyleFloat,
-// ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$, without compiling a
-// regular expression when the plugin starts.
-func isYAMLStyleFloat(s string) bool {
-	n := numScan{s: s}
-	n.accept("-+")
-	if n.accept(".") {
-		if n.digits() == 0 {
-			return false
-		}
-	} else {
-		if n.digits() == 0 {
-			return false
-		}
-		if n.accept(".") {
-			n.digits()
-		}
-	}
-	return n.exponent() && n.done()
-}
-
 // resolve11 is yaml.v2's resolve(tag, in) (resolve.go), with tags in short
 // form: it returns the tag the scalar resolves to and its Go value (nil,
 // bool, int64, uint64, float64, time.Time or string).
@@ -583,7 +563,7 @@ func resolve11(tag, in string) (rtag string, out any, err error) {
 	default:
 		return tag, in, nil
 	}
-	rtag, out = resolvePlain(tag, in)
+	rtag, out = yaml11.Resolve(tag, in)
 	switch tag {
 	case "", rtag, "!!str", "!!binary":
 		return rtag, out, nil
@@ -593,111 +573,4 @@ func resolve11(tag, in string) (rtag string, out any, err error) {
 		}
 	}
 	return "", nil, fmt.Errorf("cannot decode %s `%s` as a %s", rtag, in, tag)
-}
-
-func resolvePlain(tag, in string) (string, any) {
-	if tag == "!!str" {
-		return "!!str", in
-	}
-	hint := byte('N')
-	if in != "" {
-		hint = resolveHint(in[0])
-	}
-	if hint == 0 {
-		return "!!str", in
-	}
-	switch in {
-	case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
-		return "!!bool", true
-	case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
-		return "!!bool", false
-	case "", "~", "null", "Null", "NULL":
-		return "!!null", nil
-	case ".nan", ".NaN", ".NAN":
-		return "!!float", math.NaN()
-	case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF":
-		return "!!float", math.Inf(+1)
-	case "-.inf", "-.Inf", "-.INF":
-		return "!!float", math.Inf(-1)
-	case "<<":
-		return "!!merge", "<<"
-	}
-	switch hint {
-	case '.':
-		if f, err := strconv.ParseFloat(in, 64); err == nil {
-			return "!!float", f
-		}
-	case 'D', 'S':
-		if tag == "" || tag == "!!timestamp" {
-			if t, ok := parseTimestamp(in); ok {
-				return "!!timestamp", t
-			}
-		}
-		plain := strings.ReplaceAll(in, "_", "")
-		if i, err := strconv.ParseInt(plain, 0, 64); err == nil {
-			return "!!int", i
-		}
-		if u, err := strconv.ParseUint(plain, 0, 64); err == nil {
-			return "!!int", u
-		}
-		if isYAMLStyleFloat(plain) {
-			if f, err := strconv.ParseFloat(plain, 64); err == nil {
-				return "!!float", f
-			}
-		}
-		if strings.HasPrefix(plain, "0b") {
-			if i, err := strconv.ParseInt(plain[2:], 2, 64); err == nil {
-				return "!!int", i
-			}
-			if u, err := strconv.ParseUint(plain[2:], 2, 64); err == nil {
-				return "!!int", u
-			}
-		} else if strings.HasPrefix(plain, "-0b") {
-			if i, err := strconv.ParseInt("-"+plain[3:], 2, 64); err == nil {
-				return "!!int", i
-			}
-		}
-	}
-	return "!!str", in
-}
-
-// resolveHint is yaml.v2's resolveTable.
-func resolveHint(c byte) byte {
-	switch {
-	case c == '+' || c == '-':
-		return 'S'
-	case c >= '0' && c <= '9':
-		return 'D'
-	case strings.IndexByte("yYnNtTfFoO~", c) >= 0:
-		return 'M'
-	case c == '.':
-		return '.'
-	}
-	return 0
-}
-
-var timestampFormats = []string{
-	"2006-1-2T15:4:5.999999999Z07:00",
-	"2006-1-2t15:4:5.999999999Z07:00",
-	"2006-1-2 15:4:5.999999999",
-	"2006-1-2",
-}
-
-// parseTimestamp is yaml.v2's.
-func parseTimestamp(s string) (time.Time, bool) {
-	i := 0
-	for ; i < len(s); i++ {
-		if c := s[i]; c < '0' || c > '9' {
-			break
-		}
-	}
-	if i != 4 || i == len(s) || s[i] != '-' {
-		return time.Time{}, false
-	}
-	for _, format := range timestampFormats {
-		if t, err := time.Parse(format, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
 }

@@ -1,7 +1,6 @@
 package access
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
@@ -72,16 +71,6 @@ func TestYAML11Tags(t *testing.T) {
 			t.Errorf("%s: %s", in, got)
 		case want != "" && !strings.Contains(got, want):
 			t.Errorf("%s: got %q, want %q", in, got, want)
-		}
-	}
-}
-
-// isYAMLStyleFloat is yaml.v2's regular expression, written out.
-func TestYAMLStyleFloat(t *testing.T) {
-	re := regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`)
-	for _, s := range []string{"", "1", "-1", "+1", ".5", "-.5", "5.", "1.5", "1e3", "1E-3", "1e", "1e+", ".e1", ".", "-", "+.5e5", "1.5.5", "e3", "1_0", "0x1", "1.e2", "--1", "1e3e3"} {
-		if got, want := isYAMLStyleFloat(s), re.MatchString(s); got != want {
-			t.Errorf("%q: %v, want %v", s, got, want)
 		}
 	}
 }

@@ -23,7 +23,7 @@ func TestBadInput(t *testing.T) {
 			path := filepath.Join(h.dir, "typed.yaml")
 			os.WriteFile(path, []byte("apiVersion: v1\nusers:\n- name: u\n  user:\n    token:\n      nested: ci:1:"+jobToken+"\n"), 0o600)
 			return path, []string{"get-contexts"}
-		}, []string{"typed.yaml:6:7: token: expected a string"}},
+		}, []string{`typed.yaml:6:7: token of user "u": expected a string`}},
 		{"CA file missing", func(h *harness) (string, []string) {
 			return h.kubeconfig("job-agents.yaml", ""), []string{"use-context", "prod", "--certificate-authority", filepath.Join(h.dir, "nope.pem")}
 		}, []string{"nope.pem: no such file", "nothing was written"}},

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -128,6 +129,51 @@ func TestUpdateKubeconfigKeepsGitLabsBytes(t *testing.T) {
 	h.run("update-kubeconfig").expect(t, 0)
 	if data := mustRead(t, path); !strings.Contains(data, "    server: "+kas.K8sProxyURL+"\n") {
 		t.Errorf("GitLab's server line is gone:\n%s", data)
+	}
+}
+
+// TestUpdateKubeconfigChangesOnlyTheTokens: on the bytes GitLab renders
+// (testkas's renderer follows lib/gitlab/kubernetes/kubeconfig/template.rb
+// and Psych), update-kubeconfig replaces each user's job token with an
+// exec entry and leaves every other byte: the server with or without its
+// trailing slash, Psych's quoting ('123', "y"), gitlab-deploy,
+// current-context last.
+func TestUpdateKubeconfigChangesOnlyTheTokens(t *testing.T) {
+	for _, kasOwnHost := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Omnibus", true: "KAS on its own host"}[kasOwnHost], func(t *testing.T) {
+			kas := jobServerWith(t, func(c *testkas.Config) {
+				c.KASOwnHost = kasOwnHost
+				c.Agents[0].DefaultNamespace = "123"
+				c.Agents[1].DefaultNamespace = "y"
+				c.Jobs[0].CertificateCluster = &testkas.CertificateCluster{Server: "https://35.1.2.3", CAPEM: []byte("ca"), Token: "eyJhbGciOiJSUzI1NiJ9.x.y", Namespace: "my-app-123-production"}
+			})
+			h := newHarness(t).withKAS(kas)
+			h.inJob(kas)
+			gitlabBytes, err := kas.JobKubeconfig(jobToken)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(h.dir, "kubeconfig")
+			if err := os.WriteFile(path, gitlabBytes, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			h.env["KUBECONFIG"] = path
+			h.run("update-kubeconfig").expect(t, 0, "KAS: "+kas.K8sProxyURL+" (from the job's kubeconfig")
+			after := mustRead(t, path)
+			// Put the job tokens back where the exec entries are: the
+			// rest must be GitLab's bytes.
+			exec := regexp.MustCompile(`(?m)^- name: agent:(\d+)\n  user:\n    exec:\n(?:      .*\n)+`)
+			back := exec.ReplaceAllString(after, "- name: agent:$1\n  user:\n    token: ci:$1:"+jobToken+"\n")
+			if back != string(gitlabBytes) {
+				t.Errorf("bytes other than the tokens changed:\n%s\nGitLab wrote:\n%s", after, gitlabBytes)
+			}
+			if n := len(exec.FindAllString(after, -1)); n != 4 {
+				t.Errorf("%d exec entries, want 4:\n%s", n, after)
+			}
+			if _, err := clientcmd.Load([]byte(after)); err != nil {
+				t.Errorf("kubectl cannot load it: %v", err)
+			}
+		})
 	}
 }
 

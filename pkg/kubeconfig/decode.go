@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/yaml11"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/yamledit"
 )
 
@@ -59,6 +60,10 @@ func parseRoot(file string, data []byte) (*yaml.Node, error) {
 type decoder struct {
 	file string
 	err  error
+	// where is the entry being decoded, for Misread: `context "x"`, or
+	// "a context" while its name is read.
+	where   string
+	misread []Misread
 }
 
 func (d *decoder) fail(n *yaml.Node, format string, args ...any) {
@@ -92,6 +97,7 @@ func decodeConfig(file string, root *yaml.Node) (Config, error) {
 			})
 		}
 	})
+	c.Misread = d.misread
 	return c, d.err
 }
 
@@ -116,14 +122,17 @@ func (d *decoder) list(seq *yaml.Node, what, field string, each func(name string
 			d.fail(item, "%s[%d]: has no name", what, i)
 			return
 		}
-		name := d.str(nameNode, what+"[].name")
+		d.where = "a " + field
+		name := d.str(nameNode, "name")
 		if prev, dup := seen[name]; dup {
 			d.fail(nameNode, "%s: duplicate name %q (also at line %d); kubectl refuses this file too: remove or rename one", what, name, prev)
 			return
 		}
 		seen[name] = nameNode.Line
 		_, body := yamledit.Lookup(item, field)
+		d.where = fmt.Sprintf("%s %q", field, name)
 		each(name, body, item.Line)
+		d.where = ""
 	}
 }
 
@@ -276,10 +285,27 @@ func (d *decoder) str(n *yaml.Node, what string) string {
 		return ""
 	}
 	if n.Kind != yaml.ScalarNode {
+		what := what
+		if d.where != "" {
+			what += " of " + d.where
+		}
 		d.fail(n, "%s: expected a string, found %s", what, kindName(n))
 		return ""
 	}
+	if as := misreadAs(n); as != "" {
+		d.misread = append(d.misread, Misread{File: d.file, Line: n.Line, Field: what, Entry: d.where, Value: n.Value, As: as})
+	}
 	return n.Value
+}
+
+// misreadAs says what kubectl takes an unquoted scalar for when it is not
+// the text this plugin reads: client-go turns YAML into JSON with yaml.v2
+// (YAML 1.1), so 1e3 is a number and yes is true.
+func misreadAs(n *yaml.Node) string {
+	if n.Kind != yaml.ScalarNode || n.Style != 0 {
+		return ""
+	}
+	return yaml11.Misread(n.Value)
 }
 
 func (d *decoder) strings(n *yaml.Node, what string) []string {

@@ -114,7 +114,22 @@ func (d *Document) setBodyField(list, field, name, key string, v any) error {
 	if yamledit.IsNull(body.Node()) {
 		return d.text.SetEntry(item, field, Map{{Key: key, Value: v}})
 	}
+	if s, ok := v.(string); ok && d.holds(body, key, s) {
+		return nil
+	}
 	return d.text.SetEntry(body, key, v)
+}
+
+// holds tells whether the mapping's key already reads as s, to kubectl
+// as to this plugin: then its bytes (GitLab's quoting, say) stay. An
+// unquoted 1e3 that kubectl misreads is rewritten, quoted.
+func (d *Document) holds(m yamledit.Cursor, key, s string) bool {
+	_, v, ok := d.text.Get(m, key)
+	if !ok {
+		return false
+	}
+	n := v.Node()
+	return n.Kind == yaml.ScalarNode && n.Value == s && !yamledit.IsNull(n) && misreadAs(n) == ""
 }
 
 // SetClusterCA embeds a CA bundle (base64 of PEM) into a cluster, and drops

@@ -125,6 +125,16 @@ func Load(p Paths) (*Set, error) {
 	return s, nil
 }
 
+// Misread lists, file by file, the values kubectl reads otherwise than as
+// written (see Misread).
+func (s *Set) Misread() []Misread {
+	var out []Misread
+	for _, f := range s.Files {
+		out = append(out, f.Config.Misread...)
+	}
+	return out
+}
+
 // MissingError says that no kubeconfig file exists where the rules look.
 type MissingError struct {
 	Paths   Paths

@@ -1,6 +1,9 @@
 package kubeconfig
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Config is the part of one kubeconfig file that the plugin reads. It is
 // decoded by walking the YAML tree, not through client-go, because the
@@ -10,6 +13,8 @@ type Config struct {
 	Clusters       []NamedCluster
 	Users          []NamedUser
 	Contexts       []NamedContext
+	// Misread are the values kubectl reads otherwise than as written.
+	Misread []Misread
 }
 
 // NamedCluster is a clusters[] entry.
@@ -91,4 +96,33 @@ type Context struct {
 // joins request paths onto either, with or without a trailing slash.
 func SameServer(a, b string) bool {
 	return strings.TrimSuffix(a, "/") == strings.TrimSuffix(b, "/")
+}
+
+// Misread is an unquoted value that kubectl takes for a number or a
+// boolean where a string belongs (client-go reads YAML 1.1 into JSON, then
+// into its types): kubectl then refuses the whole file, although this
+// plugin reads the value as the text it is. Ruby's YAML, which writes a
+// CI job's kubeconfig, leaves 1e3 and 0o17 unquoted (namespaces that
+// Kubernetes allows).
+type Misread struct {
+	File string
+	Line int
+	// Field is the key (namespace, server, name, exec.args); Entry the
+	// entry it is in (`context "group/agents:prod"`, or "a context" for
+	// a name), "" at the top of the file.
+	Field, Entry string
+	Value        string
+	// As is what kubectl reads: "a number" or "true or false".
+	As string
+}
+
+func (m Misread) String() string {
+	field := "the " + m.Field
+	if m.Entry != "" {
+		field += " of " + m.Entry
+	}
+	if m.Field == "current-context" {
+		field = "current-context"
+	}
+	return fmt.Sprintf("%s:%d: %s, %s, is unquoted: kubectl reads it as %s and refuses the whole file", m.File, m.Line, field, m.Value, m.As)
 }

@@ -80,8 +80,9 @@ func viewOf(info agentcontext.Info, current string) contextView {
 		Namespace: info.Namespace, Auth: auth, Cluster: info.Cluster, User: info.User, Server: info.Server, CA: info.CA, File: info.File}
 }
 
-// Run prints the contexts.
+// Run prints the contexts, and warns of values kubectl would misread.
 func (o *GetContextsOptions) Run() error {
+	warnMisread(o.deps.IO.ErrOut, o.set, nil)
 	current := o.set.CurrentContext()
 	var views []contextView
 	infos := agentcontext.Agents(o.set)

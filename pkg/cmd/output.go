@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
 )
 
 // printStructured writes v as JSON or YAML.
@@ -43,5 +46,17 @@ func printLabelled(w io.Writer, label, text string) {
 		} else {
 			fmt.Fprintf(w, "  %s\n", line)
 		}
+	}
+}
+
+// warnMisread warns, on w (stderr), of every value in the kubeconfig that
+// kubectl reads otherwise than as written (it then refuses the whole
+// file), with how to fix it. skip leaves out one the command just fixed.
+func warnMisread(w io.Writer, set *kubeconfig.Set, skip func(kubeconfig.Misread) bool) {
+	for _, m := range set.Misread() {
+		if skip != nil && skip(m) {
+			continue
+		}
+		printLabelled(w, "warning", m.String()+"\n"+agentcontext.MisreadFix(m))
 	}
 }

@@ -113,6 +113,10 @@ func (o *UseContextOptions) Run() error {
 	if err != nil {
 		return err
 	}
+	// --namespace rewrites, quoted, a namespace kubectl misread.
+	warnMisread(o.deps.IO.ErrOut, o.set, func(m kubeconfig.Misread) bool {
+		return o.Namespace != "" && m.Kind == "context" && m.Name == info.Name && m.Field == "namespace"
+	})
 	out := o.deps.IO.Out
 	if done.CACluster != "" {
 		fmt.Fprintf(out, "Embedded the CA bundle from %s (%d certificate%s) into cluster %q.\n", o.ca.Source, len(o.ca.Certs), plural(len(o.ca.Certs)), done.CACluster)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -145,6 +146,18 @@ func (r *run) checkKubeconfig() Check {
 		if f.Exists {
 			files = append(files, f.Path)
 		}
+	}
+	// A value kubectl misreads makes it refuse the file, though the
+	// plugin (and so the checks below) reads it.
+	if misread := set.Misread(); len(misread) > 0 {
+		found, fixes := make([]string, len(misread)), make([]string, 0, len(misread))
+		for i, m := range misread {
+			found[i] = m.String()
+			if fix := agentcontext.MisreadFix(m); !slices.Contains(fixes, fix) {
+				fixes = append(fixes, fix)
+			}
+		}
+		return fail(name, title, strings.Join(fixes, "\n"), "%s", strings.Join(found, "\n"))
 	}
 	return pass(name, title, "%s: %d contexts, %d of them agent contexts", strings.Join(files, ", "), len(set.ContextNames()), len(agentcontext.Agents(set)))
 }

@@ -60,10 +60,10 @@ func parseRoot(file string, data []byte) (*yaml.Node, error) {
 type decoder struct {
 	file string
 	err  error
-	// where is the entry being decoded, for Misread: `context "x"`, or
-	// "a context" while its name is read.
-	where   string
-	misread []Misread
+	// kind and name are the entry being decoded (context, "x"), for
+	// messages and Misread; name is "" while the name is read.
+	kind, name string
+	misread    []Misread
 }
 
 func (d *decoder) fail(n *yaml.Node, format string, args ...any) {
@@ -122,7 +122,7 @@ func (d *decoder) list(seq *yaml.Node, what, field string, each func(name string
 			d.fail(item, "%s[%d]: has no name", what, i)
 			return
 		}
-		d.where = "a " + field
+		d.kind, d.name = field, ""
 		name := d.str(nameNode, "name")
 		if prev, dup := seen[name]; dup {
 			d.fail(nameNode, "%s: duplicate name %q (also at line %d); kubectl refuses this file too: remove or rename one", what, name, prev)
@@ -130,9 +130,9 @@ func (d *decoder) list(seq *yaml.Node, what, field string, each func(name string
 		}
 		seen[name] = nameNode.Line
 		_, body := yamledit.Lookup(item, field)
-		d.where = fmt.Sprintf("%s %q", field, name)
+		d.name = name
 		each(name, body, item.Line)
-		d.where = ""
+		d.kind, d.name = "", ""
 	}
 }
 
@@ -285,15 +285,11 @@ func (d *decoder) str(n *yaml.Node, what string) string {
 		return ""
 	}
 	if n.Kind != yaml.ScalarNode {
-		what := what
-		if d.where != "" {
-			what += " of " + d.where
-		}
-		d.fail(n, "%s: expected a string, found %s", what, kindName(n))
+		d.fail(n, "%s: expected a string, found %s", Misread{Field: what, Kind: d.kind, Name: d.name}.field(), kindName(n))
 		return ""
 	}
 	if as := misreadAs(n); as != "" {
-		d.misread = append(d.misread, Misread{File: d.file, Line: n.Line, Field: what, Entry: d.where, Value: n.Value, As: as})
+		d.misread = append(d.misread, Misread{File: d.file, Line: n.Line, Field: what, Kind: d.kind, Name: d.name, Value: n.Value, As: as})
 	}
 	return n.Value
 }

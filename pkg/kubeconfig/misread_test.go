@@ -60,8 +60,7 @@ func TestMisreadIsWhatClientGoRefuses(t *testing.T) {
 			t.Errorf("%v: client-go: %v", c.namespaces, err)
 		}
 		for _, m := range cfg.Misread {
-			ctx := strings.Trim(strings.TrimPrefix(m.Entry, "context "), `"`)
-			if err := doc.SetContextNamespace(ctx, m.Value); err != nil {
+			if err := doc.SetContextNamespace(m.Name, m.Value); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -107,22 +107,31 @@ func SameServer(a, b string) bool {
 type Misread struct {
 	File string
 	Line int
-	// Field is the key (namespace, server, name, exec.args); Entry the
-	// entry it is in (`context "group/agents:prod"`, or "a context" for
-	// a name), "" at the top of the file.
-	Field, Entry string
-	Value        string
+	// Field is the key (namespace, server, name, exec.args[]); Kind and
+	// Name the entry it is in (context, "group/agents:prod"; Name is ""
+	// for the name itself), both "" at the top of the file.
+	Field, Kind, Name string
+	Value             string
 	// As is what kubectl reads: "a number" or "true or false".
 	As string
 }
 
+// field names the field for people: the namespace of context "x", the
+// name of a context, current-context.
+func (m Misread) field() string {
+	switch {
+	case m.Kind == "":
+		return m.Field
+	case m.Name == "":
+		return m.Field + " of a " + m.Kind
+	}
+	return fmt.Sprintf("%s of %s %q", m.Field, m.Kind, m.Name)
+}
+
 func (m Misread) String() string {
-	field := "the " + m.Field
-	if m.Entry != "" {
-		field += " of " + m.Entry
+	what := "the " + m.field()
+	if m.Kind == "" {
+		what = m.field()
 	}
-	if m.Field == "current-context" {
-		field = "current-context"
-	}
-	return fmt.Sprintf("%s:%d: %s, %s, is unquoted: kubectl reads it as %s and refuses the whole file", m.File, m.Line, field, m.Value, m.As)
+	return fmt.Sprintf("%s:%d: %s, %s, is unquoted: kubectl reads it as %s and refuses the whole file", m.File, m.Line, what, m.Value, m.As)
 }

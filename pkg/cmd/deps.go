@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
@@ -57,6 +58,11 @@ type Deps struct {
 	// Context is what a long command (login --web) runs in: it ends on
 	// Ctrl-C. nil means one that never ends.
 	Context func() (context.Context, context.CancelFunc)
+	// StderrTerminal tells whether stderr is a terminal, where progress
+	// lines go; nil means it is not. ProgressAfter, when not zero,
+	// replaces the wait before one (tests).
+	StderrTerminal func() bool
+	ProgressAfter  time.Duration
 }
 
 // SystemDeps are the real process's streams, environment and clock.
@@ -70,6 +76,8 @@ func SystemDeps() *Deps {
 		Context: func() (context.Context, context.CancelFunc) {
 			return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		},
+		// A function, so that get-token asks nothing of the terminal.
+		StderrTerminal: func() bool { return term.IsTerminal(int(os.Stderr.Fd())) },
 	}
 }
 
@@ -87,6 +95,15 @@ func (d *Deps) sleep(ctx context.Context, wait time.Duration) error {
 		return d.Sleep(ctx, wait)
 	}
 	return gitlab.Wait(ctx, wait)
+}
+
+// progress is where to report a long wait for KAS: stderr, when it is a
+// terminal; nil otherwise (a CI log gets the outcome, not the wait).
+func (d *Deps) progress() *kas.Progress {
+	if d.StderrTerminal == nil || !d.StderrTerminal() {
+		return nil
+	}
+	return &kas.Progress{W: d.IO.ErrOut, After: d.ProgressAfter}
 }
 
 // Getenv is LookupEnv without the flag.
@@ -282,6 +299,7 @@ func (d *Deps) kasClient(set *kubeconfig.Set, name string) (*kas.Client, error) 
 	}
 	cfg.Transport = d.Transport
 	cfg.Exec = d.execPlugin
+	cfg.Progress = d.progress()
 	return kas.NewClient(cfg)
 }
 

@@ -69,6 +69,7 @@ func (o *DoctorOptions) Run(ctx context.Context) error {
 			}
 			return p.Scopes, nil
 		},
+		Progress: d.progress(),
 	}, doctor.Options{Kubeconfig: d.kubeconfigPaths(o.Kubeconfig), Context: o.Context, Namespace: o.Namespace})
 	var err error
 	if o.Output == "json" {

@@ -139,7 +139,6 @@ func TestDoctorNamesEachFailure(t *testing.T) {
 			"CI_ENVIRONMENT_NAME (not set here)", "kubectl gitlab access explain")
 	})
 	t.Run("client impersonation", func(t *testing.T) {
-		t.Skip("issue 11 part 2: nested impersonation is agentk's 502, which doctor calls an agent that does not answer")
 		h := newHarness(t)
 		fakeKubectl(h, "v1.33.1")
 		trustedKubeconfig(h, kas, "job-agents-impersonation.yaml", jobToken)
@@ -157,7 +156,8 @@ func TestDoctorNamesEachFailure(t *testing.T) {
 		defer kas.SetConfig(func(c *testkas.Config) { c.Agents[0].Disconnected = false })
 		rep := run(h, ExitFailed)
 		expectCheck(t, rep, "token", doctor.Pass)
-		expectCheck(t, rep, "agent", doctor.Fail, "502 Bad Gateway", "Agent connection not found. Is agent up to date and connected?")
+		expectCheck(t, rep, "agent", doctor.Fail, "502 Bad Gateway", "Agent connection not found. Is agent up to date and connected?",
+			"no agentk of agent 1234", "kubectl get pods -n gitlab-agent-", "version", "Access tokens")
 	})
 	t.Run("KAS down", func(t *testing.T) {
 		h := healthy(t)

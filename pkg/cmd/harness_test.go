@@ -37,6 +37,10 @@ type harness struct {
 	sleep   func(context.Context, time.Duration) error
 	ctx     func() (context.Context, context.CancelFunc)
 	browser func(string) error
+	// stderrTerminal makes stderr a terminal (progress lines);
+	// progressAfter shortens the wait before one.
+	stderrTerminal bool
+	progressAfter  time.Duration
 }
 
 // memKeyring is an in-memory keyring backend.
@@ -95,15 +99,17 @@ func newHarness(t *testing.T) *harness {
 
 func (h *harness) deps(stdin string) *Deps {
 	return &Deps{
-		IO:          genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}},
-		LookupEnv:   func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
-		Now:         func() time.Time { return h.now },
-		Terminal:    h.term,
-		Transport:   h.transport,
-		Keyring:     h.keyring,
-		Sleep:       h.sleep,
-		Context:     h.ctx,
-		OpenBrowser: h.browser,
+		IO:             genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}},
+		LookupEnv:      func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
+		Now:            func() time.Time { return h.now },
+		Terminal:       h.term,
+		Transport:      h.transport,
+		Keyring:        h.keyring,
+		Sleep:          h.sleep,
+		Context:        h.ctx,
+		OpenBrowser:    h.browser,
+		StderrTerminal: func() bool { return h.stderrTerminal },
+		ProgressAfter:  h.progressAfter,
 	}
 }
 

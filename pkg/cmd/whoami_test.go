@@ -140,13 +140,30 @@ func TestWhoamiExplainsFailures(t *testing.T) {
 			"kubectl gitlab access explain .gitlab/agents/prod/config.yaml --agent-project group/agents")
 	})
 	t.Run("client impersonation", func(t *testing.T) {
-		t.Skip("issue 11 part 2: nested impersonation is agentk's 502, which the plugin calls an agent that does not answer")
 		h := newHarness(t)
 		trustedKubeconfig(h, kas, "job-agents-impersonation.yaml", jobToken)
 		r := h.run("whoami")
 		r.expectErr(t, ExitFailed, "502 Bad Gateway", "nested impersonation is not supported", "drop them")
 		if strings.Contains(r.stderr, "agent's pods") {
 			t.Errorf("nested impersonation blamed on the agent's pods:\n%s", r.stderr)
+		}
+	})
+	t.Run("agent not connected", func(t *testing.T) {
+		kas.SetConfig(func(c *testkas.Config) { c.Agents[0].Disconnected = true })
+		defer kas.SetConfig(func(c *testkas.Config) { c.Agents[0].Disconnected = false })
+		h := newHarness(t)
+		trustedJobKubeconfig(h, kas)
+		r := h.run("whoami")
+		r.expectErr(t, ExitFailed, "the agent is not connected to KAS (502 Bad Gateway, after KAS looked for it for 20 s)",
+			"Agent connection not found. Is agent up to date and connected?", "no agentk of agent 1234", "kubectl get pods -n gitlab-agent-")
+		if strings.Contains(r.stderr, "waiting for KAS") {
+			t.Errorf("a progress line where stderr is no terminal:\n%s", r.stderr)
+		}
+		// On a terminal, the wait is said first.
+		h.stderrTerminal, h.progressAfter = true, 50*time.Millisecond
+		r = h.run("whoami")
+		if !strings.HasPrefix(r.stderr, "waiting for KAS to find agent 1234 (it looks for up to 20 s)…\nerror: the agent is not connected") {
+			t.Errorf("stderr on a terminal:\n%s", r.stderr)
 		}
 	})
 	t.Run("KAS down", func(t *testing.T) {

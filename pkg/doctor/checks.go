@@ -240,7 +240,7 @@ func (r *run) checkKASURL() Check {
 		}
 		return fromError(name, title, err)
 	}
-	cfg.Transport, cfg.Exec, cfg.Timeout = r.d.Transport, r.d.Exec, r.d.Timeout
+	cfg.Transport, cfg.Exec, cfg.Timeout, cfg.Progress = r.d.Transport, r.d.Exec, r.d.Timeout, r.d.Progress
 	client, err := kas.NewClient(cfg)
 	if err != nil {
 		return fromError(name, title, err)
@@ -265,6 +265,10 @@ func describeCA(ca string) string {
 	return ca
 }
 
+// probeTimeout bounds the request without a credential, which KAS answers
+// before it looks for any agent.
+const probeTimeout = 10 * time.Second
+
 // checkConnection: KAS answers at all (no credential is sent), and its
 // certificate verifies.
 func (r *run) checkConnection() (reach, trust Check) {
@@ -273,7 +277,10 @@ func (r *run) checkConnection() (reach, trust Check) {
 	if r.client == nil {
 		return skip(reachName, reachTitle, "no usable KAS URL"), skip(tlsName, tlsTitle, "no usable KAS URL")
 	}
-	probe, err := r.client.Probe(r.ctx, "/version")
+	// Without a credential KAS answers at once: no need to wait long.
+	ctx, cancel := context.WithTimeout(r.ctx, probeTimeout)
+	defer cancel()
+	probe, err := r.client.Probe(ctx, "/version")
 	var e *kas.Error
 	switch {
 	case err == nil:
@@ -401,6 +408,8 @@ func describeToken(t credential.Token) string {
 // must accept the token, and the agent must answer. KAS's own 401
 // (Gitlab-Unauthorized) and 403 (agentId is not allowed) say the token or
 // ci_access is wrong; a 401 or 403 without them comes from the cluster.
+// KAS authorizes before it looks for the agent (up to 20 s), so "agent not
+// connected" and agentk's refusals mean the token was accepted.
 func (r *run) checkAccepted() (token, agent Check) {
 	const tokenName, tokenTitle = "token", "token accepted"
 	const agentName, agentTitle = "agent", "agent answers"
@@ -420,12 +429,16 @@ func (r *run) checkAccepted() (token, agent Check) {
 	if err != nil {
 		switch e.Reason {
 		case kas.ReasonAgentNotAllowed:
-			return Check{Name: tokenName, Title: tokenTitle, Status: Fail, Found: e.Error(), Fix: kas.AgentNotAllowedFix(r.name, r.d.LookupEnv)},
+			return Check{Name: tokenName, Title: tokenTitle, Status: Fail, Found: e.Error(), Fix: kas.AgentNotAllowedFix(r.name, r.info.AgentID, r.d.LookupEnv)},
 				skip(agentName, agentTitle, "the token was not accepted")
-		case kas.ReasonClusterUnauthorized, kas.ReasonClusterForbidden, kas.ReasonAgentUnavailable, kas.ReasonUpgradeRequired, kas.ReasonNotFound:
+		case kas.ReasonClusterUnauthorized, kas.ReasonClusterForbidden, kas.ReasonAgentUnavailable, kas.ReasonUpgradeRequired, kas.ReasonNotFound,
+			kas.ReasonAgentNotConnected, kas.ReasonImpersonationRefused:
 			// KAS let the request through; what failed is behind it.
 			r.accepted = true
 			return accepted, fromError(agentName, agentTitle, err)
+		case kas.ReasonTimeout:
+			// No answer at all: whether KAS took the token is not known.
+			return skip(tokenName, tokenTitle, "KAS did not answer in time"), fromError(agentName, agentTitle, err)
 		}
 		return fromError(tokenName, tokenTitle, err), skip(agentName, agentTitle, "the token was not accepted")
 	}

@@ -140,11 +140,14 @@ type Deps struct {
 	Transport http.RoundTripper
 	// Exec runs kubeconfig exec credential plugins; nil runs processes.
 	Exec kas.ExecRunner
-	// Timeout bounds each request to KAS; zero means 10 seconds.
+	// Timeout bounds each request to KAS; zero means kas.DefaultTimeout,
+	// which outlasts KAS's 20 s search for an agent.
 	Timeout time.Duration
 	// TokenScopes asks the GitLab at url for a personal access token's
 	// scopes; nil leaves the scopes check out.
 	TokenScopes func(ctx context.Context, url, token string) ([]string, error)
+	// Progress, when set, reports that a request waits for KAS.
+	Progress *kas.Progress
 }
 
 func (d *Deps) getenv(name string) string {
@@ -190,9 +193,6 @@ func Run(ctx context.Context, d Deps, o Options) *Report {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
-	}
-	if d.Timeout == 0 {
-		d.Timeout = 10 * time.Second
 	}
 	r := &run{ctx: ctx, d: d, o: o}
 	rep := &Report{}

@@ -26,8 +26,18 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/version"
 )
 
-// DefaultTimeout bounds each request of a Client.
-const DefaultTimeout = 15 * time.Second
+// DefaultTimeout bounds each request of a Client. KAS holds a request for
+// an agent that is not connected for 20 s before it answers 502
+// (cmd/kas/kasapp/router_kas.go, routingTunnelFindTimeout in KAS 16.5):
+// the client waits that out, and then some.
+const DefaultTimeout = 30 * time.Second
+
+// Progress tells people that a request waits for KAS: one line on W when
+// an authenticated request has had no answer for After (default 2 s).
+type Progress struct {
+	W     io.Writer
+	After time.Duration
+}
 
 // maxTokenFileSize bounds a kubeconfig user's tokenFile.
 const maxTokenFileSize = 1 << 20
@@ -52,6 +62,8 @@ type ClientConfig struct {
 	Exec ExecRunner
 	// Timeout bounds each request; zero means DefaultTimeout.
 	Timeout time.Duration
+	// Progress, when set, reports a long wait (on a terminal).
+	Progress *Progress
 }
 
 // ConfigForContext reads a context's cluster and user from the kubeconfig.
@@ -89,6 +101,8 @@ type Client struct {
 	credOnce sync.Once
 	cred     UserCredential
 	credErr  error
+
+	waitOnce sync.Once // the progress line is said once
 }
 
 // UserCredential is what a kubeconfig user's requests authenticate with,
@@ -390,7 +404,9 @@ func (c *Client) send(ctx context.Context, method, path string, in any, cred Use
 	if cred.Source != "" {
 		c.impersonate(req.Header)
 	}
+	stop := c.reportWait(cred)
 	resp, err := c.http.Do(req)
+	stop()
 	var redirect *httpsafe.RedirectError
 	switch {
 	case errors.As(err, &redirect):
@@ -399,6 +415,33 @@ func (c *Client) send(ctx context.Context, method, path string, in any, cred Use
 		return nil, DecodeTransportError(c.Server(), err)
 	}
 	return resp, nil
+}
+
+// reportWait says, once, that a request with an agent token waits for
+// KAS, which looks for the agent's connection for up to 20 s. The
+// returned stop ends the wait; the line is written before it returns.
+func (c *Client) reportWait(cred UserCredential) (stop func()) {
+	p := c.cfg.Progress
+	token, ok := cred.AgentToken()
+	if p == nil || p.W == nil || !ok {
+		return func() {}
+	}
+	after := p.After
+	if after == 0 {
+		after = 2 * time.Second
+	}
+	written := make(chan struct{})
+	t := time.AfterFunc(after, func() {
+		defer close(written)
+		c.waitOnce.Do(func() {
+			fmt.Fprintf(p.W, "waiting for KAS to find agent %d (it looks for up to 20 s)…\n", token.AgentID)
+		})
+	})
+	return func() {
+		if !t.Stop() {
+			<-written
+		}
+	}
 }
 
 // impersonate adds the user's as/as-groups/as-uid/as-user-extra as
@@ -435,7 +478,7 @@ func (c *Client) decorate(err error, cred UserCredential) error {
 	}
 	e.CAConfigured = c.cfg.Cluster.CertificateAuthorityData != "" || c.cfg.Cluster.CertificateAuthority != ""
 	if t, ok := cred.AgentToken(); ok {
-		e.TokenKind = string(t.Kind)
+		e.TokenKind, e.AgentID = string(t.Kind), t.AgentID
 	}
 	// What a server says is shown on a terminal: one line, no control
 	// characters, no secret.

@@ -27,11 +27,30 @@ type Reason string
 const (
 	// ReasonTokenRejected is KAS's own 401 (header Gitlab-Unauthorized).
 	ReasonTokenRejected Reason = "TokenRejected"
-	// ReasonAgentNotAllowed is KAS's 403: ci_access does not admit the job.
+	// ReasonAgentNotAllowed is KAS's 403 "agentId is not allowed":
+	// ci_access does not admit the job, or there is no such agent.
 	ReasonAgentNotAllowed Reason = "AgentNotAllowed"
-	// ReasonImpersonationRefused is KAS's 400 for --as and friends when
-	// the agent impersonates itself.
+	// ReasonJobForbidden is GitLab's 403 to KAS's /job/allowed_agents,
+	// relayed: the job's user may not use the API.
+	ReasonJobForbidden Reason = "JobForbidden"
+	// ReasonJobNotFound is a 404 to KAS's /job/allowed_agents, relayed:
+	// GitLab's API does not serve that route to KAS (a job token that
+	// GitLab does not know is a 401).
+	ReasonJobNotFound Reason = "JobNotFound"
+	// ReasonGitLabFailed is KAS's 500 when it could not get GitLab's
+	// answer about a job token.
+	ReasonGitLabFailed Reason = "GitLabFailed"
+	// ReasonUserSessionFailed is KAS's 500 when GitLab's answer about a
+	// personal access token was not 2xx, 401, 403 or 404: GitLab's 400
+	// for a token it does not know, or a failure.
+	ReasonUserSessionFailed Reason = "UserSessionFailed"
+	// ReasonImpersonationRefused is agentk's refusal of --as and friends
+	// when the agent impersonates already: a 502 "nested impersonation is
+	// not supported" since KAS 15.1, a 400 before.
 	ReasonImpersonationRefused Reason = "ImpersonationRefused"
+	// ReasonAgentNotConnected is KAS's 502 after it looked for the
+	// agent's tunnel for 20 s: "Agent connection not found".
+	ReasonAgentNotConnected Reason = "AgentNotConnected"
 	// ReasonBadRequest is any other 400.
 	ReasonBadRequest Reason = "BadRequest"
 	// ReasonClusterUnauthorized is a 401 that the cluster gave, not KAS.
@@ -91,8 +110,9 @@ type Error struct {
 	// Context is the kubeconfig context, for fixes that name it.
 	Context string
 	// TokenKind is "ci" or "pat" when the bearer token was an agent
-	// token; fixes differ.
+	// token; fixes differ. AgentID is its agent.
 	TokenKind string
+	AgentID   int64
 	// CAConfigured is true when the cluster entry names a CA, so an
 	// untrusted certificate means the wrong CA rather than none.
 	CAConfigured bool
@@ -119,8 +139,18 @@ func (e *Error) Error() string {
 		what = "KAS rejected the token (" + status + ", Gitlab-Unauthorized: true)"
 	case ReasonAgentNotAllowed:
 		what = "KAS does not let this job use the agent (" + status + ")"
+	case ReasonJobForbidden:
+		what = "GitLab refused KAS's check of the job token (" + status + ", relayed by KAS)"
+	case ReasonJobNotFound:
+		what = "GitLab answered KAS's check of the job token with " + status + " (relayed by KAS)"
+	case ReasonGitLabFailed:
+		what = "KAS could not ask GitLab about the job token (" + status + ")"
+	case ReasonUserSessionFailed:
+		what = "KAS could not get GitLab to authorize the personal access token (" + status + ")"
 	case ReasonImpersonationRefused:
-		what = "KAS refused client impersonation (" + status + ")"
+		what = "the agent refused client impersonation (" + status + ")"
+	case ReasonAgentNotConnected:
+		what = "the agent is not connected to KAS (" + status + ", after KAS looked for it for 20 s)"
 	case ReasonClusterUnauthorized:
 		what = "the cluster behind the agent did not authenticate the request (" + status + " from the cluster, not from KAS)"
 	case ReasonClusterForbidden:
@@ -175,10 +205,25 @@ func (e *Error) Fix() string {
 		}
 		return "the token is wrong or expired. In a job: " + ci + "\nOn a workstation: " + pat
 	case ReasonAgentNotAllowed:
-		return AgentNotAllowedFix(ctx, nil)
+		return AgentNotAllowedFix(ctx, e.AgentID, nil)
+	case ReasonJobForbidden:
+		return "GitLab lets the job's user (GITLAB_USER_LOGIN) not use its API: the account is blocked, deactivated or locked, or has not accepted\n" +
+			"the terms; have a GitLab administrator check it, or run the pipeline as another user"
+	case ReasonJobNotFound:
+		return "KAS asked GitLab's /api/v4/job/allowed_agents and found no such route: KAS's gitlab address points at something that is not\n" +
+			"GitLab's API, or a proxy between them hides it. Have the GitLab administrator check KAS's configuration and logs"
+	case ReasonGitLabFailed:
+		return "GitLab failed or could not be reached when KAS asked it (after KAS's retries): try again; if it lasts, have the GitLab\n" +
+			"administrator check GitLab's health and KAS's connection to it (KAS's logs)"
+	case ReasonUserSessionFailed:
+		return "GitLab does not know this personal access token (deleted, or mistyped; GitLab then answers KAS 400), or GitLab failed:\n" +
+			"run kubectl gitlab login with a valid token that has the k8s_proxy scope; if it lasts, have the administrator check KAS's logs"
 	case ReasonImpersonationRefused:
-		return "the agent impersonates (access_as: ci_job or impersonate), and KAS then refuses --as/--as-group and a kubeconfig user's as:, as-groups:\n" +
-			"drop them; give the impersonated identity (kubectl gitlab whoami) the rights it needs with RBAC (kubectl gitlab access rbac)"
+		return "the agent impersonates already (access_as: ci_job, impersonate or user in its config.yaml), and agentk refuses to impersonate\n" +
+			"a second time what --as, --as-group, --as-uid or the kubeconfig user's as:, as-groups:, as-user-extra: ask: drop them, and give the\n" +
+			"identity the agent impersonates (kubectl gitlab whoami) the rights it needs with RBAC (kubectl gitlab access rbac)"
+	case ReasonAgentNotConnected:
+		return AgentNotConnectedFix(e.AgentID)
 	case ReasonClusterForbidden:
 		return "KAS accepted the token; the identity the agent uses in the cluster lacks the RBAC rights. See it with kubectl gitlab whoami,\n" +
 			"then have a cluster admin bind a role to its groups, e.g.\n" +
@@ -217,6 +262,20 @@ func (e *Error) Fix() string {
 	return ""
 }
 
+// AgentNotConnectedFix says where to look when KAS has no tunnel to an
+// agent: agentk's pods and logs, its version against KAS's, its token.
+func AgentNotConnectedFix(agentID int64) string {
+	agent := "the agent"
+	if agentID != 0 {
+		agent = fmt.Sprintf("agent %d", agentID)
+	}
+	return "KAS accepted the token, but no agentk of " + agent + " holds a connection to it. In the agent's cluster (another way in):\n" +
+		"kubectl get pods -n gitlab-agent-<agent name>, and its logs (kubectl logs -n gitlab-agent-<agent name> -l app.kubernetes.io/name=gitlab-agent);\n" +
+		"its version must match KAS's (GitLab's version, or one minor older: upgrade the Helm release);\n" +
+		"logs saying unauthenticated or token invalid mean its token was revoked or the agent re-registered: create a token in GitLab\n" +
+		"(Operate > Kubernetes clusters > the agent > Access tokens) and put it in the agent's secret; then the agent reconnects by itself"
+}
+
 // KubectlUpgradeFix is the fix for the 426 of kubectl 1.27.0 and 1.27.1.
 const KubectlUpgradeFix = "kubectl 1.27.0 and 1.27.1 get this 426 through KAS (https://github.com/kubernetes/kubernetes/issues/117463):\n" +
 	"use another kubectl version (1.27.2 or later)"
@@ -236,9 +295,10 @@ func UntrustedCertificateFix(context string, caConfigured bool) string {
 		"--insecure-skip-tls-verify also works but is not recommended"
 }
 
-// AgentNotAllowedFix names what ci_access matches on. vars, when given,
-// are the job's values of those variables (they are not secrets).
-func AgentNotAllowedFix(context string, lookupEnv func(string) (string, bool)) string {
+// AgentNotAllowedFix names what ci_access matches on, and the agent ID,
+// which KAS answers alike when no agent has it. lookupEnv, when given,
+// gives the job's values of those variables (they are not secrets).
+func AgentNotAllowedFix(context string, agentID int64, lookupEnv func(string) (string, bool)) string {
 	get := func(name string) string {
 		if lookupEnv == nil {
 			return ""
@@ -252,7 +312,12 @@ func AgentNotAllowedFix(context string, lookupEnv func(string) (string, bool)) s
 	if p, n, ok := agentcontext.SplitContextName(context); ok {
 		agentProject, agentName = p, n
 	}
-	return "the agent's ci_access does not admit this job: an entry must match the project (CI_PROJECT_PATH" + get("CI_PROJECT_PATH") + "),\n" +
+	id := "<agent-id>"
+	if agentID != 0 {
+		id = fmt.Sprint(agentID)
+	}
+	return "KAS answers so when no agent has the ID in ci:" + id + ":… (check it: the agent's page in GitLab shows its ID), or when\n" +
+		"the agent's ci_access does not admit this job: an entry must match the project (CI_PROJECT_PATH" + get("CI_PROJECT_PATH") + "),\n" +
 		"the environment (CI_ENVIRONMENT_NAME" + get("CI_ENVIRONMENT_NAME") + ") and, with protected_branches_only, the branch\n" +
 		"(CI_COMMIT_REF_PROTECTED" + get("CI_COMMIT_REF_PROTECTED") + "); changes to config.yaml take a minute or two to apply. Check it offline:\n" +
 		"kubectl gitlab access explain .gitlab/agents/" + agentName + "/config.yaml --agent-project " + agentProject +
@@ -281,22 +346,40 @@ func DecodeError(resp *http.Response) error {
 		u.RawQuery = ""
 		e.URL = u.String()
 	}
+	// KAS's messages (internal/module/kubernetes_api/server/proxy.go at
+	// KAS 16.5) start "GitLab Agent Server: " and may end with a trace or
+	// correlation ID: match what they contain.
 	fromKAS := strings.HasPrefix(msg, "GitLab Agent Server")
+	kasSays := func(s string) bool { return fromKAS && strings.Contains(msg, s) }
 	switch code := resp.StatusCode; {
 	case code == http.StatusUnauthorized && strings.EqualFold(resp.Header.Get("Gitlab-Unauthorized"), "true"):
 		e.Reason, e.FromKAS = ReasonTokenRejected, true
 	case code == http.StatusUnauthorized:
 		e.Reason = ReasonClusterUnauthorized
+	case code == http.StatusForbidden && kasSays("Forbidden: CI job token"):
+		e.Reason, e.FromKAS = ReasonJobForbidden, true
 	case code == http.StatusForbidden && (fromKAS || strings.Contains(msg, "agentId is not allowed")):
 		e.Reason, e.FromKAS = ReasonAgentNotAllowed, true
 	case code == http.StatusForbidden:
 		e.Reason = ReasonClusterForbidden
-	case code == http.StatusBadRequest && strings.Contains(strings.ToLower(msg), "imperson"):
+	case code == http.StatusNotFound && kasSays("Not found: agents for CI job token"):
+		e.Reason, e.FromKAS = ReasonJobNotFound, true
+	case code == http.StatusInternalServerError && kasSays("Failed to get allowed agents for CI job token"):
+		e.Reason, e.FromKAS = ReasonGitLabFailed, true
+	case code == http.StatusInternalServerError && kasSays("Failed to authorize user session"):
+		e.Reason, e.FromKAS = ReasonUserSessionFailed, true
+	// agentk refuses nested impersonation (agent/server.go
+	// restImpersonationConfig); KAS relays it as a 502 since 15.1.
+	case (code == http.StatusBadGateway || code == http.StatusBadRequest) && strings.Contains(msg, "nested impersonation is not supported"),
+		code == http.StatusBadRequest && strings.Contains(strings.ToLower(msg), "imperson"):
 		e.Reason, e.FromKAS = ReasonImpersonationRefused, fromKAS
 	case code == http.StatusBadRequest:
 		e.Reason, e.FromKAS = ReasonBadRequest, fromKAS
 	case code == http.StatusUpgradeRequired:
 		e.Reason = ReasonUpgradeRequired
+	// cmd/kas/kasapp/router_kas.go: no tunnel within 20 s.
+	case code == http.StatusBadGateway && kasSays("Agent connection not found"):
+		e.Reason, e.FromKAS = ReasonAgentNotConnected, true
 	case code == http.StatusBadGateway || code == http.StatusServiceUnavailable || code == http.StatusGatewayTimeout:
 		e.Reason, e.FromKAS = ReasonAgentUnavailable, true
 	case code == http.StatusNotFound:

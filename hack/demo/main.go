@@ -104,10 +104,19 @@ func run(start func() (*backend, error)) error {
 	step("Started %s (self-signed CA in %s)", kas.what, caFile)
 
 	kubeconfig := filepath.Join(dir, "job-kubeconfig")
-	if err := os.WriteFile(kubeconfig, []byte(jobKubeconfig(kas.k8sProxyURL)), 0o600); err != nil {
+	// The backend's agents, as GitLab lays out their job's KUBECONFIG.
+	gitlabBytes, err := testkas.RenderJobKubeconfig(testkas.KubeconfigSpec{ProxyURL: kas.k8sProxyURL, JobToken: jobToken,
+		Agents: []testkas.KubeconfigAgent{
+			{ID: 1234, ConfigProjectPath: "group/agents", Name: "prod"},
+			{ID: 5678, ConfigProjectPath: "group/sub/infra", Name: "staging", DefaultNamespace: "apps"},
+		}})
+	if err != nil {
 		return err
 	}
-	step("Wrote the kubeconfig GitLab gives a CI job: one context per agent, the job token inside, no CA, no current context")
+	if err := os.WriteFile(kubeconfig, gitlabBytes, 0o600); err != nil {
+		return err
+	}
+	step("Wrote the kubeconfig GitLab gives a CI job, byte for byte as GitLab renders it: one context per agent, the job token inside, no CA, no current context")
 
 	home := filepath.Join(dir, "home")
 	os.MkdirAll(home, 0o700)
@@ -117,6 +126,7 @@ func run(start func() (*backend, error)) error {
 		"KUBECONFIG=" + kubeconfig,
 		"CI_JOB_TOKEN=" + jobToken,
 		"CI_API_V4_URL=" + kas.gitlabURL + "/api/v4",
+		"CI_SERVER_URL=" + kas.gitlabURL,
 	}
 	sh := func(args ...string) error {
 		fmt.Printf("\n$ kubectl %s\n", strings.Join(args, " "))
@@ -183,34 +193,6 @@ func run(start func() (*backend, error)) error {
 	}
 	step("Demo done; stopped %s and removed %s", kas.what, dir)
 	return nil
-}
-
-func jobKubeconfig(kasURL string) string {
-	return `---
-apiVersion: v1
-kind: Config
-clusters:
-- name: gitlab
-  cluster:
-    server: ` + strings.TrimSuffix(kasURL, "/") + `
-users:
-- name: agent:1234
-  user:
-    token: ci:1234:` + jobToken + `
-- name: agent:5678
-  user:
-    token: ci:5678:` + jobToken + `
-contexts:
-- name: group/agents:prod
-  context:
-    cluster: gitlab
-    user: agent:1234
-- name: group/sub/infra:staging
-  context:
-    cluster: gitlab
-    user: agent:5678
-    namespace: apps
-`
 }
 
 func findKubectl() (string, error) {

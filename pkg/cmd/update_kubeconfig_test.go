@@ -158,7 +158,7 @@ func TestUpdateKubeconfigChangesOnlyTheTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			h.env["KUBECONFIG"] = path
-			h.run("update-kubeconfig").expect(t, 0, "KAS: "+kas.K8sProxyURL+" (from the job's kubeconfig")
+			h.run("update-kubeconfig").expect(t, 0, "KAS: "+kas.K8sProxyURL+" (from cluster gitlab of the job's kubeconfig")
 			after := mustRead(t, path)
 			// Put the job tokens back where the exec entries are: the
 			// rest must be GitLab's bytes.

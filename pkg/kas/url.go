@@ -33,7 +33,7 @@ type ProxyURLSource string
 // The sources, in the order FindProxyURL tries them.
 const (
 	FromFlag       ProxyURLSource = "--kas-url"
-	FromGitLab     ProxyURLSource = "the job's kubeconfig (cluster gitlab, written by GitLab)"
+	FromGitLab     ProxyURLSource = "cluster gitlab of the job's kubeconfig, as GitLab wrote it"
 	FromEnv        ProxyURLSource = "$K8S_PROXY_URL"
 	FromMetadata   ProxyURLSource = "GitLab's /api/v4/metadata"
 	FromKubeconfig ProxyURLSource = "the kubeconfig"

@@ -105,7 +105,7 @@ func ciStory(t *testing.T, k kubectl, kasOwnHost bool) {
 	e.vars["KAS_CERTIFICATE"] = kas.CAFile
 	kas.Reset()
 	run("gitlab", "update-kubeconfig").ok(t, "group/agents:prod (agent 1234)", "group/sub/infra:staging (agent 5678, namespace apps)",
-		"KAS: "+kas.K8sProxyURL+" (from the job's kubeconfig")
+		"KAS: "+kas.K8sProxyURL+" (from cluster gitlab of the job's kubeconfig")
 	for _, r := range kas.Requests() {
 		if r.Path == "/api/v4/metadata" {
 			t.Errorf("update-kubeconfig asked /metadata with the job token")

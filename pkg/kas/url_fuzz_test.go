@@ -1,0 +1,48 @@
+package kas
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
+)
+
+// FuzzProxyURLFromMetadata: whatever GitLab's metadata says, a URL that
+// comes out is one kubectl may get an agent token for: https, a host, no
+// user name, query or fragment; a refused one never shows a password.
+func FuzzProxyURLFromMetadata(f *testing.F) {
+	for _, s := range [][2]string{
+		{"wss://gitlab.example.com/-/kubernetes-agent/", ""}, {"grpcs://kas.example.com:8150", ""}, {"ws://kas", ""},
+		{"", "https://kas.example.com/k8s-proxy/"}, {"", "https://u:hunter2@kas/k8s-proxy"}, {"wss://u:hunter2@kas/", ""},
+		{"", "https://kas/?a#b"}, {"::", ""}, {"", "https:///x"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, external, proxy string) {
+		var m gitlab.Metadata
+		m.KAS.Enabled = true
+		if external != "" {
+			m.KAS.ExternalURL = &external
+		}
+		if proxy != "" {
+			m.KAS.ExternalK8sProxyURL = &proxy
+		}
+		got, err := ProxyURLFromMetadata(&m)
+		if err != nil {
+			for _, in := range [][2]string{{external, proxy}, {proxy, external}} {
+				_, rest, _ := strings.Cut(in[0], "://")
+				userinfo, _, hasUser := strings.Cut(rest, "@")
+				// (With the other URL absent: it may be shown, escaped.)
+				if _, password, ok := strings.Cut(userinfo, ":"); in[1] == "" && hasUser && ok && len(password) >= 4 && strings.Contains(err.Error(), password) {
+					t.Fatalf("the error shows a password: %v", err)
+				}
+			}
+			return
+		}
+		u, perr := url.Parse(got)
+		if perr != nil || u.Scheme != "https" || u.Host == "" || u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+			t.Fatalf("%q, %q gave %q", external, proxy, got)
+		}
+	})
+}

@@ -26,6 +26,20 @@ func gitlabJobKubeconfig(t *testing.T, namespaces ...string) []byte {
 	return data
 }
 
+// decodeDocument parses and decodes x.yaml.
+func decodeDocument(t *testing.T, data []byte) (*Document, Config) {
+	t.Helper()
+	doc, err := ParseDocument("x.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := doc.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc, cfg
+}
+
 // TestMisreadIsWhatClientGoRefuses: the values listed are exactly those
 // that make client-go refuse GitLab's file, and quoting them (as
 // use-context --namespace does) makes it load.
@@ -39,14 +53,7 @@ func TestMisreadIsWhatClientGoRefuses(t *testing.T) {
 		{[]string{"0o17", "1e-3"}, []string{`x.yaml:19: the namespace of context "group/agents:agent0o17", 0o17`, `x.yaml:24: the namespace of context "group/agents:agent1e-3", 1e-3`}},
 	} {
 		data := gitlabJobKubeconfig(t, c.namespaces...)
-		doc, err := ParseDocument("x.yaml", data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := doc.Config()
-		if err != nil {
-			t.Fatal(err)
-		}
+		doc, cfg := decodeDocument(t, data)
 		if len(cfg.Misread) != len(c.misread) {
 			t.Fatalf("%v: misread %v\n%s", c.namespaces, cfg.Misread, data)
 		}
@@ -55,7 +62,7 @@ func TestMisreadIsWhatClientGoRefuses(t *testing.T) {
 				t.Errorf("%v: %s, want %s", c.namespaces, m, c.misread[i])
 			}
 		}
-		_, err = clientcmd.Load(data)
+		_, err := clientcmd.Load(data)
 		if (err != nil) != (len(c.misread) > 0) {
 			t.Errorf("%v: client-go: %v", c.namespaces, err)
 		}
@@ -91,14 +98,7 @@ contexts:
   context: {cluster: 1e3, user: u, namespace: '1e3'}
 current-context: 12
 `)
-	doc, err := ParseDocument("x.yaml", data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := doc.Config()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, cfg := decodeDocument(t, data)
 	var got []string
 	for _, m := range cfg.Misread {
 		got = append(got, m.String())

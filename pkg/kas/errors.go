@@ -269,8 +269,8 @@ func AgentNotConnectedFix(agentID int64) string {
 	if agentID != 0 {
 		agent = fmt.Sprintf("agent %d", agentID)
 	}
-	return "KAS accepted the token, but no agentk of " + agent + " holds a connection to it. In the agent's cluster (another way in):\n" +
-		"kubectl get pods -n gitlab-agent-<agent name>, and its logs (kubectl logs -n gitlab-agent-<agent name> -l app.kubernetes.io/name=gitlab-agent);\n" +
+	return "KAS accepted the token, but no agentk of " + agent + " holds a connection to it. Check the agent's pods in its cluster (another way in):\n" +
+		"kubectl get pods -n gitlab-agent-<agent name>, and their logs (kubectl logs -n gitlab-agent-<agent name> -l app.kubernetes.io/name=gitlab-agent);\n" +
 		"its version must match KAS's (GitLab's version, or one minor older: upgrade the Helm release);\n" +
 		"logs saying unauthenticated or token invalid mean its token was revoked or the agent re-registered: create a token in GitLab\n" +
 		"(Operate > Kubernetes clusters > the agent > Access tokens) and put it in the agent's secret; then the agent reconnects by itself"

@@ -9,8 +9,8 @@ import (
 // job and for the failures that today's doctor already tells apart: a wrong
 // job token (KAS's 401 with Gitlab-Unauthorized), a job that ci_access does
 // not admit (KAS's 403 "agentId is not allowed"), and a 403 from the
-// cluster's RBAC. realkas_pending_test.go holds the failures that wait for
-// issue 11.
+// cluster's RBAC. realkas_failures_test.go holds the failures KAS relays
+// or waits 20 s for.
 func TestRealKASDoctor(t *testing.T) {
 	c := startRealCluster(t)
 	k := realKubectls(t)[0]

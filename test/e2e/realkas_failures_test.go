@@ -7,36 +7,12 @@ import (
 	"time"
 )
 
-// pendingIssue11 lists the end-to-end tests against the real KAS that
-// describe how the plugin should behave once issue 11's fixes are in (part
-// 2; the GitLab 5xx case is issue 16's), and why today's plugin fails them.
-// Each is skipped while it is listed here: delete its line to turn it on.
-var pendingIssue11 = map[string]string{
-	"TestRealKASAgentStopped": "doctor (10 s) and whoami (15 s) give up before KAS ends its 20 s search for the agent's tunnel with a 502, " +
-		"and call it a timeout instead of an agent that is not connected",
-	"TestRealKASImpersonationWithImpersonatingAgent": "real KAS answers a kubeconfig's as: (or --as) through an agent that impersonates with a 502 " +
-		"(nested impersonation is not supported), which the plugin takes for an agent that does not answer",
-	"TestRealKASGitLabFailsKAS": "GitLab's 5xx to KAS comes back as KAS's 500 'Failed to get allowed agents for CI job token', " +
-		"for which doctor gives no fix",
-	"TestRealKASGitLabRefusesJobToken": "GitLab's 403 and 404 for the job token come back as KAS's 403 'Forbidden: CI job token' and " +
-		"404 'Not found: agents for CI job token': the plugin blames ci_access for the first and takes the second for the cluster's",
-}
-
-// waitsForIssue11 skips the test while pendingIssue11 lists it.
-func waitsForIssue11(t *testing.T) {
-	t.Helper()
-	if why, ok := pendingIssue11[t.Name()]; ok {
-		t.Skip("issue 11 part 2: " + why)
-	}
-}
-
 // TestRealKASAgentStopped: with agentk gone, KAS looks for the agent's
 // tunnel for 20 s, then answers 502 "Agent connection not found". whoami
-// and doctor wait for that answer (issue 11: at least 30 s on the
-// k8s-proxy) and say the agent is not connected, with the fix: the agent's
+// and doctor wait for that answer (30 s on the k8s-proxy) and say the
+// agent is not connected, with the fix: the agent's
 // pods, version and token.
 func TestRealKASAgentStopped(t *testing.T) {
-	waitsForIssue11(t)
 	c := startRealCluster(t)
 	k := realKubectls(t)[0]
 	e := c.jobIn(t, k, realJobToken, "group/agents:prod", "ns")
@@ -71,7 +47,6 @@ func TestRealKASAgentStopped(t *testing.T) {
 // doctor name the cause and the fix: drop as:, give the job's identity the
 // rights with RBAC.
 func TestRealKASImpersonationWithImpersonatingAgent(t *testing.T) {
-	waitsForIssue11(t)
 	c := startRealCluster(t)
 	k := realKubectls(t)[0]
 	e := c.jobIn(t, k, realJobToken, "group/agents:prod", "ns")
@@ -97,7 +72,6 @@ func TestRealKASImpersonationWithImpersonatingAgent(t *testing.T) {
 // about 1.5 s, then answers 500). doctor says that GitLab failed, not the
 // token, and what to do.
 func TestRealKASGitLabFailsKAS(t *testing.T) {
-	waitsForIssue11(t)
 	c := startRealCluster(t)
 	k := realKubectls(t)[0]
 	e := c.jobIn(t, k, realJobToken, "group/agents:prod", "ns")
@@ -119,7 +93,6 @@ func TestRealKASGitLabFailsKAS(t *testing.T) {
 // token". doctor fails the token check for both, and does not send the user
 // to ci_access or the cluster.
 func TestRealKASGitLabRefusesJobToken(t *testing.T) {
-	waitsForIssue11(t)
 	c := startRealCluster(t)
 	k := realKubectls(t)[0]
 	for _, status := range []int{403, 404} {

@@ -52,6 +52,12 @@ func TestBadInput(t *testing.T) {
 			h.env["KAS_CERTIFICATE"] = filepath.Join(h.dir, "gone.pem")
 			return h.kubeconfig("job-agents.yaml", ""), []string{"use-context", "prod"}
 		}, []string{"$KAS_CERTIFICATE = ", "gone.pem: no such file"}},
+		{"--kas-url plain http", func(h *harness) (string, []string) {
+			return h.kubeconfig("job-agents.yaml", ""), []string{"update-kubeconfig", "--gitlab-url", "https://gitlab.example", "--agent", "1", "--kas-url", "http://kas.example/k8s-proxy"}
+		}, []string{"the KAS URL http://kas.example/k8s-proxy from --kas-url is plain http", "You must be logged in"}},
+		{"--kas-url with a password", func(h *harness) (string, []string) {
+			return h.kubeconfig("job-agents.yaml", ""), []string{"update-kubeconfig", "--gitlab-url", "https://gitlab.example", "--agent", "1", "--kas-url", "https://u:" + jobToken + "@kas.example/k8s-proxy"}
+		}, []string{"the KAS URL https://REDACTED@kas.example/k8s-proxy from --kas-url carries a user name or password"}},
 		{"KUBECONFIG names a missing file", func(h *harness) (string, []string) {
 			h.env["KUBECONFIG"] = filepath.Join(h.dir, "missing.yaml")
 			return "", []string{"use-context", "prod"}

@@ -245,7 +245,7 @@ func TestRealKASWorkstation(t *testing.T) {
 			all = append(all, e.login(t, c.GitLab.URL, aliceRealPAT).ok(t, "Logged in to "+c.GitLab.URL))
 			host := strings.TrimPrefix(c.GitLab.URL, "https://")
 			run("gitlab", "update-kubeconfig", "--gitlab-url", c.GitLab.URL, "--agent", "1234",
-				"--certificate-authority", c.CAFile, "--use-context", host+":agent-1234").ok(t, "KAS: "+c.K8sProxyURL+"/")
+				"--certificate-authority", c.CAFile, "--use-context", host+":agent-1234").ok(t, "KAS: "+c.K8sProxyURL+" (from GitLab's /api/v4/metadata)")
 			if found := filesContaining(e.dir, aliceRealPAT); len(found) != 1 || filepath.Base(found[0]) != "tokens.json" {
 				t.Fatalf("the token is in %v; want only the token file", found)
 			}

@@ -303,11 +303,12 @@ func TestDecodeTransportError(t *testing.T) {
 	srv := versionServer(t, &s)
 	plain := httptest.NewServer(http.NotFoundHandler())
 	t.Cleanup(plain.Close)
+	slow := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(500 * time.Millisecond) }))
+	t.Cleanup(slow.Close)
+	// The closed port last: a server started after it could be given it.
 	l, _ := net.Listen("tcp", "127.0.0.1:0")
 	closed := l.Addr().String()
 	l.Close()
-	slow := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { time.Sleep(500 * time.Millisecond) }))
-	t.Cleanup(slow.Close)
 	otherCA, _ := clientCert(t, "some other CA")
 
 	cases := []struct {

@@ -182,7 +182,9 @@ func ProxyURLFromMetadata(m *gitlab.Metadata) (string, error) {
 		return "", ErrDisabled
 	}
 	base, err := url.Parse(*e)
-	if err != nil || base.Host == "" {
+	// GitLab's KAS URLs all have a scheme (wss, grpcs, ws, grpc); one
+	// without is not resolved against, as "//host/" would be.
+	if err != nil || base.Scheme == "" || base.Host == "" {
 		return "", &ProxyURLError{Source: FromMetadata, URL: *e, Problem: "kas.externalUrl is not a URL", fix: "pass --kas-url URL (ask the GitLab administrator for KAS's k8s-proxy URL)"}
 	}
 	// URI.join is RFC 3986 resolution: a base without a trailing slash

@@ -40,6 +40,7 @@ func TestProxyURLFromMetadata(t *testing.T) {
 		{"proxy URL without host", true, nil, ptr("https:///k8s-proxy/"), "", "has no host"},
 		{"proxy URL of another scheme", true, nil, ptr("file:///etc/passwd"), "", "is not https"},
 		{"externalUrl not a URL", true, ptr("::"), nil, "", "kas.externalUrl is not a URL"},
+		{"externalUrl without a scheme", true, ptr("//kas.example.com/"), nil, "", "kas.externalUrl is not a URL"},
 		{"disabled", false, nil, nil, "", "disabled"},
 		{"enabled but no URL", true, nil, nil, "", "disabled"},
 	}

@@ -6,14 +6,10 @@ PKG     := gitlab.com/kubectl-gitlab/kubectl-gitlab
 LDFLAGS := -s -w -X $(PKG)/pkg/version.Version=$(VERSION) -X $(PKG)/pkg/version.Commit=$(COMMIT)
 BIN     := bin/kubectl-gitlab
 
-# The upstream sources of the GitLab agent server and agent (KAS, agentk)
-# that the end-to-end tests build and run: two archives pinned by sha256 in
-# internal/testing/realkas (see the README, Developing). Default: the
-# workspace's third-party directory beside this repository, or the
-# workspace's own when this clone lives elsewhere (CI clones anywhere).
-AGENT_SOURCES_CANDIDATES := $(abspath $(CURDIR)/../shared/third_party) /work/shared/third_party
-KUBECTL_GITLAB_AGENT_SOURCES ?= $(or $(firstword $(foreach d,$(AGENT_SOURCES_CANDIDATES),$(if $(wildcard $(d)/gitlab-agent-*.tar.gz),$(d)))),$(firstword $(AGENT_SOURCES_CANDIDATES)))
-export KUBECTL_GITLAB_AGENT_SOURCES
+# The end-to-end tests build the real GitLab agent server and agent (KAS,
+# agentk) from the upstream source archives kept in
+# internal/testing/realkas/testdata/sources; KUBECTL_GITLAB_AGENT_SOURCES
+# may name another directory with the same (pinned) archives.
 
 .PHONY: all build test test-apiserver-binaries test-realkas-binaries test-go test-keyring fuzz demo demo-real bench dist lint clean
 

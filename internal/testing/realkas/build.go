@@ -12,14 +12,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testprocess"
 )
 
-// SourcesEnv names the environment variable that holds the directory with
-// the two source archives below. `make test` sets it; see the README.
+// SourcesEnv names the environment variable that may name another
+// directory with the two source archives below; by default they are the
+// ones in testdata/sources. See the README.
 const SourcesEnv = "KUBECTL_GITLAB_AGENT_SOURCES"
 
 // archive is an upstream source snapshot, pinned by its hash.
@@ -124,13 +126,19 @@ func build(t testing.TB) (Binaries, error) {
 	return Binaries{KAS: filepath.Join(dir, "kas"), Agentk: filepath.Join(dir, "agentk"), FakeGitaly: filepath.Join(dir, "fakegitaly")}, nil
 }
 
+// sourcesDir is $KUBECTL_GITLAB_AGENT_SOURCES when set, else the
+// archives kept in this package's testdata (found from this file's path,
+// since tests of other packages call Build from their own directories).
 func sourcesDir() (string, error) {
-	dir := os.Getenv(SourcesEnv)
-	if dir == "" {
-		return "", fmt.Errorf("%s is not set: point it at the directory that holds %s and %s (make test sets it; see the README, Developing)",
+	if dir := os.Getenv(SourcesEnv); dir != "" {
+		return filepath.Abs(dir)
+	}
+	_, self, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", fmt.Errorf("cannot find the realkas package's directory: set %s to the directory that holds %s and %s",
 			SourcesEnv, gitlabAgent.file, cliUtils.file)
 	}
-	return filepath.Abs(dir)
+	return filepath.Join(filepath.Dir(self), "testdata", "sources"), nil
 }
 
 // verify checks that the archive is in dir and is the pinned snapshot.

@@ -13,9 +13,20 @@ import (
 // another hash is an error (Build then fails the test), before anything is
 // built or taken from the cache.
 func TestBuildRefusesWrongSources(t *testing.T) {
+	// Unset, the archives kept in the repository are used, and they are
+	// the pinned snapshots.
 	t.Setenv(SourcesEnv, "")
-	if _, err := build(t); err == nil || !strings.Contains(err.Error(), SourcesEnv+" is not set") {
-		t.Errorf("no sources: %v", err)
+	kept, err := filepath.Abs(filepath.Join("testdata", "sources"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := sourcesDir(); err != nil || got != kept {
+		t.Errorf("sources by default: %q, %v; want %q", got, err, kept)
+	}
+	for _, a := range []archive{gitlabAgent, cliUtils} {
+		if err := a.verify(kept); err != nil {
+			t.Errorf("the kept archive: %v", err)
+		}
 	}
 	dir := t.TempDir()
 	t.Setenv(SourcesEnv, dir)

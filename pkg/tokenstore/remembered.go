@@ -115,3 +115,64 @@ func FirstWarning(configDir, token string, now time.Time) (bool, error) {
 	})
 	return first, err
 }
+
+// KASURLsFileName remembers, per GitLab URL, KAS's k8s-proxy URL as
+// GitLab's /api/v4/metadata gave it to login --web (not a secret: the
+// URL every agent context of the instance points at). update-kubeconfig
+// uses it, since the token login --web keeps may not read /metadata.
+const KASURLsFileName = "kas-urls.json"
+
+type kasURLsDoc struct {
+	Version   int               `json:"version"`
+	Instances map[string]KASURL `json:"instances"`
+}
+
+// KASURL is a recorded k8s-proxy URL and when it was recorded.
+type KASURL struct {
+	URL        string    `json:"k8s_proxy_url"`
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+// KASURLs is the file that remembers each instance's k8s-proxy URL.
+type KASURLs struct{ file lockedJSONFile }
+
+// NewKASURLs is the file in configDir.
+func NewKASURLs(configDir string) KASURLs {
+	return KASURLs{file: lockedJSONFile{path: filepath.Join(configDir, KASURLsFileName), lockTimeout: DefaultLockTimeout}}
+}
+
+// Where is the file's path.
+func (k KASURLs) Where() string { return k.file.path }
+
+// Get is the URL recorded for the GitLab at url; zero when none is.
+func (k KASURLs) Get(url string) (KASURL, error) {
+	url, err := gitlab.NormalizeURL(url)
+	if err != nil {
+		return KASURL{}, err
+	}
+	var doc kasURLsDoc
+	if _, err := k.file.read(&doc); err != nil {
+		return KASURL{}, err
+	}
+	return doc.Instances[url], nil
+}
+
+// Record keeps proxyURL for the GitLab at url.
+func (k KASURLs) Record(url, proxyURL string, now time.Time) error {
+	url, err := gitlab.NormalizeURL(url)
+	if err != nil {
+		return err
+	}
+	var doc kasURLsDoc
+	return k.file.update(&doc, func(bool) (bool, error) {
+		if doc.Instances[url].URL == proxyURL {
+			return false, nil
+		}
+		if doc.Instances == nil {
+			doc.Instances = map[string]KASURL{}
+		}
+		doc.Version = 1
+		doc.Instances[url] = KASURL{URL: proxyURL, RecordedAt: now.UTC()}
+		return true, nil
+	})
+}

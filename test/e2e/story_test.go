@@ -28,69 +28,119 @@ const storyAgents = `AGENT-ID   NAME     CONFIG-PROJECT   ACCESS                
 5555       hidden   secret/agents    user_access:user                    -
 `
 
-// TestSecretServiceWorkstationStory is issue 14's story on a clean HOME
-// with the real Secret Service, through real kubectl: login --web
-// --keep-refresh-token (approved through testkas), agents and
-// update-kubeconfig --project of the deploying project (found with a
-// short-lived token from the kept refresh token; KAS's URL from
-// /metadata), kubectl get pods with no further step, twenty kubectl
-// commands at once that mint nothing, use-context -, and logout, after
-// which GitLab saw every revocation and no token is left in the keyring
-// or under HOME.
+// readmeWorkstationFlow is the README's workstation flow: the commands
+// of the first sh block that logs in with --web, without comments.
+func readmeWorkstationFlow(t *testing.T) []string {
+	for _, block := range readmeBlocks(t, "sh") {
+		if !strings.Contains(block, "kubectl gitlab login --web") {
+			continue
+		}
+		var flow []string
+		for _, line := range strings.Split(block, "\n") {
+			if command, _, _ := strings.Cut(line, "#"); strings.TrimSpace(command) != "" {
+				flow = append(flow, strings.TrimSpace(command))
+			}
+		}
+		return flow
+	}
+	t.Fatal("the README has no workstation flow")
+	return nil
+}
+
+// TestSecretServiceWorkstationStory is issue 14's story, the README's
+// workstation flow as written, on a clean HOME with the real Secret
+// Service, through real kubectl: login --web --keep-refresh-token
+// (approved through testkas), agents and update-kubeconfig --project of
+// the deploying project (found with a short-lived token from the kept
+// refresh token; KAS's URL from /metadata), kubectl get pods with no
+// further step, twenty kubectl commands at once that mint nothing,
+// use-context -, and logout, after which GitLab saw every revocation and
+// no token is left in the keyring or under HOME.
 func TestSecretServiceWorkstationStory(t *testing.T) {
 	k := kubectls(t)[0]
 	kas := storyKAS(t)
 	e := secretServiceEnv(t, kas)
 	var all []result
-	run := func(args ...string) result {
-		r := e.run(k.Path, args...)
+	var minted testkas.PAT
+	// The README's names for this GitLab, its OAuth application and a
+	// second agent.
+	ours := strings.NewReplacer("https://gitlab.example.com", kas.URL, "8f3c…", webClientID, "use-context staging", "use-context hidden")
+	checks := map[string]func(r result){
+		"kubectl gitlab login": func(r result) {
+			r.ok(t, "Logged in to "+kas.URL+" as alice.", "with only the k8s_proxy scope", "Secret Service", "The OAuth refresh token (scope api) is kept",
+				"KAS (k8s-proxy) is at "+kas.K8sProxyURL)
+			minted = kas.MintedTokens()[0]
+		},
+		"kubectl gitlab agents": func(r result) { r.ok(t, storyAgents) },
+		"kubectl gitlab update-kubeconfig": func(r result) {
+			r.ok(t, "group/agents:prod (agent 1234, namespace apps)", "group/agents:static (agent 9012)", "secret/agents:hidden (agent 5555)",
+				"KAS: "+kas.K8sProxyURL+" (from GitLab's /api/v4/metadata)",
+				`Switched to context "group/agents:prod" (agent 1234) (the first of the 3 written, in name order).`)
+		},
+		"kubectl get pods": func(r result) {
+			r.ok(t, "web-0") // namespace apps, as a job of group/app gets it
+			if !kas.SawBearer("pat:1234:" + minted.Token) {
+				t.Fatalf("KAS did not see the minted token")
+			}
+			e.kubectlTimesListing(t, k, 20, "web-0")
+			if kas.Mints() != 1 {
+				t.Errorf("%d tokens minted after login, want none (discovery, update-kubeconfig, twenty kubectl commands)", kas.Mints()-1)
+			}
+			if kas.Refreshes() != 2 {
+				t.Errorf("%d refreshes: want one for agents and one for update-kubeconfig", kas.Refreshes())
+			}
+		},
+		"kubectl gitlab use-context hidden": func(r result) {
+			r.ok(t, `Switched to context "secret/agents:hidden" (agent 5555).`)
+		},
+		"kubectl gitlab use-context -": func(r result) {
+			r.ok(t, `Switched to context "group/agents:prod" (agent 1234).`)
+			kas.Reset()
+			e.run(k.Path, "get", "pods").ok(t, "web-0")
+			if !kas.SawBearer("pat:1234:" + minted.Token) {
+				t.Fatalf("after use-context -, kubectl did not go through agent 1234")
+			}
+		},
+		"kubectl gitlab logout": func(r result) {
+			r.ok(t, "Revoked the token", "The kept OAuth refresh token was revoked too.")
+			for _, p := range kas.MintedTokens() {
+				if !p.Revoked {
+					t.Errorf("the minted token %q lives on after logout", p.Name)
+				}
+			}
+			for i, o := range kas.OAuthTokens() {
+				if !o.Revoked {
+					t.Errorf("OAuth token %d (%s) lives on after logout", i, strings.Join(o.Scopes, " "))
+				}
+			}
+			noTokenLeft(t, e, kas)
+		},
+	}
+	for _, line := range readmeWorkstationFlow(t) {
+		args := strings.Fields(ours.Replace(line))
+		var check func(result)
+		for prefix, c := range checks {
+			if strings.HasPrefix(strings.Join(args, " ")+" ", prefix+" ") {
+				check = c
+				delete(checks, prefix)
+				break
+			}
+		}
+		if check == nil {
+			t.Fatalf("the README's step %q is not checked here (or twice)", line)
+		}
+		var r result
+		if args[1] == "gitlab" && args[2] == "login" {
+			r = e.approved(t, kas, "alice", e.startApproval(t, kas, args[2:]...))
+		} else {
+			r = e.run(k.Path, args[1:]...)
+		}
 		all = append(all, r)
-		return r
+		check(r)
 	}
-
-	login := e.loginWeb(t, kas, "alice", "--keep-refresh-token")
-	login.ok(t, "Logged in to "+kas.URL+" as alice.", "with only the k8s_proxy scope", "Secret Service", "The OAuth refresh token (scope api) is kept",
-		"KAS (k8s-proxy) is at "+kas.K8sProxyURL)
-	all = append(all, login)
-	minted := kas.MintedTokens()[0]
-
-	run("gitlab", "agents", "--project", "group/app").ok(t, storyAgents)
-	run("gitlab", "update-kubeconfig", "--project", "group/app").ok(t,
-		"group/agents:prod (agent 1234, namespace apps)", "group/agents:static (agent 9012)", "secret/agents:hidden (agent 5555)",
-		"KAS: "+kas.K8sProxyURL+" (from GitLab's /api/v4/metadata)",
-		`Switched to context "group/agents:prod" (agent 1234) (the first of the 3 written, in name order).`)
-	run("get", "pods").ok(t, "web-0") // namespace apps, as a job of group/app gets it
-	if !kas.SawBearer("pat:1234:" + minted.Token) {
-		t.Fatalf("KAS did not see the minted token")
+	if len(checks) > 0 {
+		t.Errorf("steps the README's flow lacks: %v", checks)
 	}
-	e.kubectlTimesListing(t, k, 20, "web-0")
-	if kas.Mints() != 1 {
-		t.Errorf("%d tokens minted after login, want none (discovery, update-kubeconfig, twenty kubectl commands)", kas.Mints()-1)
-	}
-	if kas.Refreshes() != 2 {
-		t.Errorf("%d refreshes: want one for agents and one for update-kubeconfig", kas.Refreshes())
-	}
-
-	run("gitlab", "use-context", "hidden").ok(t, `Switched to context "secret/agents:hidden" (agent 5555).`)
-	run("gitlab", "use-context", "-").ok(t, `Switched to context "group/agents:prod" (agent 1234).`)
-	kas.Reset()
-	run("get", "pods").ok(t, "web-0")
-	if !kas.SawBearer("pat:1234:" + minted.Token) {
-		t.Fatalf("after use-context -, kubectl did not go through agent 1234")
-	}
-
-	run("gitlab", "logout").ok(t, "Revoked the token", "The kept OAuth refresh token was revoked too.")
-	for _, p := range kas.MintedTokens() {
-		if !p.Revoked {
-			t.Errorf("the minted token %q lives on after logout", p.Name)
-		}
-	}
-	for i, o := range kas.OAuthTokens() {
-		if !o.Revoked {
-			t.Errorf("OAuth token %d (%s) lives on after logout", i, strings.Join(o.Scopes, " "))
-		}
-	}
-	noTokenLeft(t, e, kas)
 	for _, s := range webSecrets(kas) {
 		noSecret(t, s, all...)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/discovery"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
@@ -269,8 +270,5 @@ func (a API) none(passed []string) error {
 	if len(passed) > 0 {
 		msg += ": " + strings.Join(passed, "; ")
 	}
-	return &Error{Reason: ReasonNoAPICredential, msg: msg, fix: "one of:\n" +
-		"  a token with read_api for this command alone: KUBECTL_GITLAB_TOKEN=<token> kubectl gitlab …\n" +
-		"  a refresh token kept in the OS keyring: kubectl gitlab login --web --keep-refresh-token\n" +
-		"  an approval in the browser for this command alone: add --web"}
+	return &Error{Reason: ReasonNoAPICredential, msg: msg, fix: discovery.APICredentialFix}
 }

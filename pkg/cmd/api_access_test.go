@@ -154,7 +154,16 @@ func TestDiscoveryNeedsACredential(t *testing.T) {
 		}
 	}
 
-	// --web with no OAuth application known: bad input.
+	// A code nobody approves: the command to run again is this one.
+	h.person(kas, 0)
+	h.run("agents", "--project", "group/app", "--web").expectErr(t, 1, "the code expired before it was approved", "run the command with --web again")
+
+	// --web with no OAuth application known: bad input; in a CI job
+	// --web has no place.
+	job := jobServer(t, "")
+	hj := newHarness(t).withKAS(job)
+	hj.inJob(job)
+	hj.run("agents", "--web").expectErr(t, 2, "this is a GitLab CI job")
 	h2 := newHarness(t).withKAS(kas)
 	h2.env["GITLAB_URL"] = kas.URL
 	h2.run("agents", "--project", "group/app", "--web").expectErr(t, 2, "needs the ID of an OAuth application")

@@ -216,7 +216,8 @@ func (a API) approve(ctx context.Context) (*gitlab.Client, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	flow := DeviceFlow{Client: anon, ClientID: clientID, Scopes: []string{"read_api"}, Now: a.Now, Sleep: a.Sleep, Out: a.Out, OpenBrowser: a.OpenBrowser}
+	flow := DeviceFlow{Client: anon, ClientID: clientID, Scopes: []string{"read_api"}, Now: a.Now, Sleep: a.Sleep, Out: a.Out, OpenBrowser: a.OpenBrowser,
+		Again: "the command with --web"}
 	tok, err := flow.Run(ctx)
 	if gitlab.OAuthErrorCode(err) == gitlab.OAuthInvalidScope {
 		flow.Scopes = Scopes

@@ -15,6 +15,7 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/login"
 )
 
 // AgentsOptions lists the agents a user or a CI job may use.
@@ -25,6 +26,7 @@ type AgentsOptions struct {
 	Project              string
 	CertificateAuthority string
 	Output               string
+	Web                  bool
 
 	set      *kubeconfig.Set
 	ca       *kas.CABundle
@@ -44,9 +46,12 @@ In a GitLab CI job (CI_JOB_TOKEN and CI_API_V4_URL set), without --project: the
 agents the job may use (GET /api/v4/job/allowed_agents), named as the job's
 kubeconfig names them.
 
-With --project PATH, the project you deploy from or the agents' own project
-(a personal access token with read_api: $KUBECTL_GITLAB_TOKEN, else
-$GITLAB_TOKEN, else the one kept by login; login --web's has only k8s_proxy):
+With --project PATH, the project you deploy from or the agents' own project.
+GitLab's API needs a credential with read_api or api, the first of:
+$KUBECTL_GITLAB_TOKEN or $GITLAB_TOKEN; the token kept by login, when it may;
+the refresh token login --web --keep-refresh-token kept (a short-lived token,
+in memory only); with --web, a one-off approval in the browser (its token is
+revoked at the end). The token login --web mints has only k8s_proxy.
   ci_access    the agent admits the project's CI jobs (GraphQL ciAccessAuthorizedAgents)
   user_access  the agent admits you, a member of the project or its group,
                with a personal access token (GraphQL userAccessAuthorizedAgents)
@@ -62,7 +67,9 @@ update-kubeconfig --project PATH writes a context for each agent that admits you
   kubectl gitlab agents --project group/app
   # as JSON, or the context names update-kubeconfig would write
   kubectl gitlab agents --project group/app -o json
-  kubectl gitlab agents --project group/app -o name`,
+  kubectl gitlab agents --project group/app -o name
+  # with no token that may read GitLab's API: approve this once in the browser
+  kubectl gitlab agents --project group/app --web`,
 		Args: cobra.NoArgs,
 		RunE: runE(func([]string) error {
 			if err := o.Complete(); err != nil {
@@ -76,6 +83,7 @@ update-kubeconfig --project PATH writes a context for each agent that admits you
 	c.Flags().StringVar(&o.Project, "project", "", "the project (full path) whose agents to list: the one you deploy from, or the agents' own")
 	addCAFlag(c, &o.CertificateAuthority, ", for GitLab's certificate")
 	addOutputFlag(c, &o.Output, "wide", "name", "json", "yaml")
+	addAPIWebFlag(c, &o.Web)
 	return c
 }
 
@@ -89,6 +97,9 @@ func (o *AgentsOptions) Complete() error {
 	if !o.inJob && o.Project == "" {
 		return badInput("pass --project PATH: the project you deploy from, or the agents' own project", "which agents? not in a GitLab CI job, and no --project given")
 	}
+	if o.inJob && o.Web {
+		return badInput("leave out --web: a job asks with its job token", "--web approves a workstation's command in the browser; this is a GitLab CI job")
+	}
 	if err := requireGitLabURL(o.GitLabURL); err != nil {
 		return err
 	}
@@ -101,24 +112,30 @@ func (o *AgentsOptions) Complete() error {
 
 // Run asks GitLab and prints the agents.
 func (o *AgentsOptions) Run(ctx context.Context) error {
-	client, userToken, err := o.deps.clientOf(o.GitLabURL, o.jobToken, o.inJob, o.ca)
-	if err != nil {
-		return err
-	}
-	if !o.inJob && userToken == "" {
-		return badInput("set KUBECTL_GITLAB_TOKEN to a personal access token with read_api, or log in with one (kubectl gitlab login)",
-			"listing a project's agents needs a token, and there is none for %s", o.GitLabURL)
-	}
 	var found discovery.Found
+	var names map[int64]string
 	if o.inJob {
-		found, err = discovery.ForJob(ctx, client, o.set)
+		client, _, err := o.deps.clientOf(o.GitLabURL, o.jobToken, o.inJob, o.ca)
+		if err != nil {
+			return err
+		}
+		if found, err = discovery.ForJob(ctx, client, o.set); err != nil {
+			return err
+		}
+		names = o.contextNames(client, found.Agents)
 	} else {
-		found, err = discovery.ForProject(ctx, client, o.Project)
+		ctx, stop := o.deps.context()
+		defer stop()
+		err := o.deps.apiAccess(o.GitLabURL, o.ca, o.Web).Do(ctx, func(ctx context.Context, s *login.Session) error {
+			var err error
+			found, err = discovery.ForProject(ctx, s.Client, o.Project)
+			names = o.contextNames(s.Client, found.Agents)
+			return err
+		})
+		if err != nil {
+			return err
+		}
 	}
-	if err != nil {
-		return err
-	}
-	names := o.contextNames(client, found.Agents)
 	for _, note := range found.Notes {
 		fmt.Fprintf(o.deps.IO.ErrOut, "note: %s\n", note)
 	}

@@ -96,7 +96,7 @@ func TestAgentsForProject(t *testing.T) {
 		says  []string
 	}{
 		{"no project on a workstation", deployerPAT, nil, 2, []string{"--project PATH"}},
-		{"no token", "", []string{"--project", "group/app"}, 2, []string{"needs a token", "set KUBECTL_GITLAB_TOKEN"}},
+		{"no token", "", []string{"--project", "group/app"}, 1, []string{"needs a credential that may read GitLab's API", "KUBECTL_GITLAB_TOKEN=<token>", "--keep-refresh-token", "add --web"}},
 		{"a reporter", reporterPAT, []string{"--project", "group/app"}, 1, []string{"only to its Developers and above, and rita is not one", "Developer role"}},
 		{"a k8s_proxy-only token", k8sProxyPAT, []string{"--project", "group/app"}, 1, []string{"GitLab refused the token", "401", "read_api"}},
 		{"no such project", deployerPAT, []string{"--project", "group/nope"}, 1, []string{"no project group/nope that dora can see", "check the path"}},

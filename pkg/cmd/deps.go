@@ -31,6 +31,7 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/login"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
@@ -247,6 +248,25 @@ func (d *Deps) userToken(gitlabURL string) (string, error) {
 		return e.Token, credential.CheckSecret("the token stored for "+gitlabURL, e.Token)
 	}
 	return "", nil
+}
+
+// apiAccess finds the credential that may call GitLab's API at
+// gitlabURL (login.API: the environment's token, a kept one that may,
+// the kept refresh token, a one-off approval with web).
+func (d *Deps) apiAccess(gitlabURL string, ca *kas.CABundle, web bool) login.API {
+	store, err := d.tokenStore(tokenstore.KindAuto, nil)
+	if err != nil {
+		store = nil
+	}
+	return login.API{
+		URL: gitlabURL, Getenv: d.Getenv, Store: store, LockDir: d.configDir(),
+		Client: func(auth gitlab.Auth) (*gitlab.Client, error) { return d.gitlabClient(gitlabURL, auth, ca) },
+		Web:    web,
+		ClientID: func() (string, error) {
+			return login.ClientID(gitlabURL, "", d.Getenv(envClientID), tokenstore.NewOAuthApps(d.configDir()))
+		},
+		Now: d.Now, Sleep: d.sleep, OpenBrowser: d.OpenBrowser, Out: d.IO.ErrOut,
+	}
 }
 
 // userTokenScopes are the scopes of the token userToken gives, as login

@@ -60,6 +60,13 @@ func addCAFlag(c *cobra.Command, p *string, what string) {
 	})
 }
 
+// addAPIWebFlag is --web of the commands that read GitLab's API on a
+// workstation (login.API): a one-off approval in the browser when no
+// credential at hand may.
+func addAPIWebFlag(c *cobra.Command, p *bool) {
+	c.Flags().BoolVar(p, "web", false, "when no token at hand may read GitLab's API, approve this command once in the browser (read_api; revoked at the end)")
+}
+
 // addAgentIDFlag is --agent-id: a GitLab agent's numeric ID.
 func addAgentIDFlag(c *cobra.Command, p *int64, help string, d *Deps) {
 	c.Flags().Var(&agentIDValue{p: p}, "agent-id", help)

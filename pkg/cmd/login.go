@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/credential"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/login"
@@ -192,6 +193,8 @@ func (o *LoginOptions) RunWeb() error {
 		Client: func(auth gitlab.Auth) (*gitlab.Client, error) { return o.deps.gitlabClient(url, auth, nil) },
 		Now:    o.deps.Now, Sleep: o.deps.sleep, Out: o.deps.IO.ErrOut, OpenBrowser: o.deps.OpenBrowser,
 	}
+	kasURLs := tokenstore.NewKASURLs(o.deps.configDir())
+	web.KASURLs = &kasURLs
 	if o.NoBrowser {
 		web.OpenBrowser = nil
 	}
@@ -225,6 +228,9 @@ func (o *LoginOptions) RunWeb() error {
 			"a new token before this one expires, without a browser. kubectl gitlab logout revokes both.\n", where)
 	} else {
 		fmt.Fprintln(out, "The OAuth token that minted it (scope api) was revoked: nothing broader is kept. kubectl gitlab logout revokes the token.")
+	}
+	if res.KASURL != "" {
+		fmt.Fprintf(out, "KAS (k8s-proxy) is at %s, as GitLab's /api/v4/metadata says; update-kubeconfig uses it.\n", redact.URL(res.KASURL))
 	}
 	if res.Previous != nil {
 		fmt.Fprintf(out, "The token %q of the previous login to %s was revoked.\n", res.Previous.TokenName, url)

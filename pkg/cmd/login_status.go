@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/redact"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
@@ -34,6 +35,9 @@ type statusView struct {
 	InUse bool `json:"inUse" yaml:"inUse"`
 	// Problem says why the scopes of a token in the environment are not known.
 	Problem string `json:"problem,omitempty" yaml:"problem,omitempty"`
+	// KASURL is KAS's k8s-proxy URL as login --web recorded it from
+	// GitLab's /api/v4/metadata.
+	KASURL string `json:"kasURL,omitempty" yaml:"kasURL,omitempty"`
 }
 
 // RunStatus lists stored tokens and the one in the environment.
@@ -48,11 +52,13 @@ func (o *LoginOptions) RunStatus() error {
 	}
 	now := o.deps.Now()
 	envToken, envVar := pat.FromEnv(o.deps.Getenv)
+	kasURLs := tokenstore.NewKASURLs(o.deps.configDir())
 	views := []statusView{}
 	for _, i := range infos {
+		recorded, _ := kasURLs.Get(i.URL)
 		views = append(views, statusView{URL: i.URL, Store: i.Kind, Where: i.Where, TokenName: i.TokenName, Scopes: i.Scopes,
 			ExpiresAt: i.ExpiresAt.String(), Expired: expired(i.ExpiresAt, now), Origin: i.Origin, User: i.User,
-			RefreshTokenKept: i.RefreshTokenKept, BroadScopes: pat.BroadScopes(i.Scopes), InUse: envToken == ""})
+			RefreshTokenKept: i.RefreshTokenKept, BroadScopes: pat.BroadScopes(i.Scopes), InUse: envToken == "", KASURL: recorded.URL})
 	}
 	if envToken != "" {
 		views = append(views, o.envView(envToken, envVar, infos))
@@ -90,6 +96,11 @@ func (o *LoginOptions) RunStatus() error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	for _, v := range views {
+		if v.KASURL != "" {
+			fmt.Fprintf(o.deps.IO.Out, "KAS of %s: %s (recorded by login --web from GitLab's /api/v4/metadata)\n", v.URL, redact.URL(v.KASURL))
+		}
 	}
 	if envToken != "" {
 		fmt.Fprintf(errOut, "$%s is set: get-token and update-kubeconfig use it, not a kept token.\n", envVar)

@@ -14,6 +14,8 @@ import (
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kubeconfig"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/login"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
 
 // UpdateKubeconfigOptions writes exec-based agent contexts.
@@ -28,12 +30,12 @@ type UpdateKubeconfigOptions struct {
 	UseContext           string
 	ContextNames         []string
 
-	naming    agentcontext.Naming
-	set       *kubeconfig.Set
-	ca        *kas.CABundle
-	inJob     bool
-	jobToken  string
-	userToken string
+	naming   agentcontext.Naming
+	set      *kubeconfig.Set
+	ca       *kas.CABundle
+	inJob    bool
+	jobToken string
+	Web      bool
 }
 
 func newUpdateKubeconfigCommand(d *Deps) *cobra.Command {
@@ -51,7 +53,9 @@ gave them and replacing the pasted job token.
 On a workstation, --project PATH writes a context for every agent that admits you
 through that project (its user_access lists the project or its group) and every
 agent registered in it: PATH may be the project you deploy from or the agents' own
-(see kubectl gitlab agents --project PATH). --agent ID writes those agents only.
+(see kubectl gitlab agents --project PATH, which also says which credential
+may read GitLab's API; --web approves this command once in the browser).
+--agent ID writes those agents only.
 Contexts are named as in CI jobs, <agent project path>:<agent name>, so the same
 manifests and scripts work in both places; --context-name chooses other names.
 A name that another GitLab's context already has gets the host as a prefix
@@ -65,9 +69,9 @@ $KUBE_CONTEXT or a sole agent context is made current.
 The KAS URL (KAS's k8s-proxy): --kas-url; in a job, the server GitLab wrote into
 the job's kubeconfig (cluster gitlab, never overwritten), else $K8S_PROXY_URL;
 on a workstation GET /api/v4/metadata when the token may read it (read_user,
-read_api or api; not a k8s_proxy-only token), else the server the kubeconfig
-already has. Failing all of these it is guessed from the GitLab URL, and
-stderr says so.`,
+read_api or api; not a k8s_proxy-only token), else the URL login --web recorded
+from it, else the server the kubeconfig already has. Failing all of these it is
+guessed from the GitLab URL, and stderr says so.`,
 		Example: `  # in a CI job: every allowed agent, then switch to one
   kubectl gitlab update-kubeconfig --use-context path/to/agent/project:agent-name
   # on a workstation: the agents you may use to deploy group/app
@@ -93,6 +97,7 @@ stderr says so.`,
 	c.Flags().StringVar(&o.KASURL, "kas-url", "", "the k8s-proxy URL, if GitLab's metadata does not tell it")
 	addCAFlag(c, &o.CertificateAuthority, "")
 	addContextFlag(c, &o.UseContext, "use-context", "switch to this context afterwards (full or agent name)", d)
+	addAPIWebFlag(c, &o.Web)
 	return c
 }
 
@@ -106,6 +111,8 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 	case o.inJob && len(o.ContextNames) > 0:
 		return badInput("leave --context-name out in a job (or write workstation contexts with --project and a personal access token)",
 			"in a CI job the contexts keep the names GitLab gave them; --context-name is for workstations")
+	case o.Web && (o.inJob || o.Project == ""):
+		return badInput("leave out --web, or add --project PATH on a workstation", "--web approves finding a project's agents in the browser; it goes with --project on a workstation")
 	case !o.inJob && o.Project == "" && len(o.AgentIDs) == 0:
 		return badInput("on a workstation pass --agent ID or --project PATH, with --gitlab-url; in a CI job CI_JOB_TOKEN and CI_API_V4_URL are set for you",
 			"no agents to write: not in a GitLab CI job, and neither --agent nor --project given")
@@ -131,49 +138,49 @@ func (o *UpdateKubeconfigOptions) Complete() error {
 // Run asks GitLab for the agents, writes their contexts, and switches if
 // asked to. Nothing is written when a GitLab call fails.
 func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
-	client, userToken, err := o.deps.clientOf(o.GitLabURL, o.jobToken, o.inJob, o.ca)
-	if err != nil {
-		return err
-	}
-	o.userToken = userToken
-	var scopes []string
-	scopesKnown := false
-	if !o.inJob {
-		scopes, scopesKnown = o.deps.userTokenScopes(o.GitLabURL)
-	}
+	var client *gitlab.Client
 	var contexts []agentcontext.Spec
-	if o.inJob {
-		allowed, err := client.AllowedAgents(ctx)
-		if err != nil {
-			return err
-		}
-		if contexts, err = agentcontext.ForJob(o.set, allowed.Agents, o.AgentIDs); err != nil {
-			return err
-		}
-	} else {
-		if contexts, err = o.workstationContexts(ctx, client); err != nil {
-			return err
-		}
-	}
-	find := kas.FindProxyURL{Flag: o.KASURL, Client: client, Override: "--kas-url URL"}
+	var found kas.ProxyURL
+	var err error
 	switch {
-	case o.inJob:
-		find.GitLabWrote = agentcontext.JobServer(o.set)
-		find.Env = o.deps.Getenv("K8S_PROXY_URL")
-		find.Metadata, find.Why = kas.MetadataDenied, "GitLab's /api/v4/metadata takes no job token"
-		find.Override = "--kas-url URL (or set $K8S_PROXY_URL)"
-	case o.userToken == "":
-		find.Metadata, find.Why = kas.MetadataDenied, "there is no token to ask GitLab's /api/v4/metadata with (kubectl gitlab login, or $KUBECTL_GITLAB_TOKEN)"
+	case o.Project != "" && !o.inJob:
+		// Discovery needs GitLab's API: login.API finds the credential;
+		// the one that found the agents may read /metadata too (read_api
+		// or api).
+		ctx, stop := o.deps.context()
+		defer stop()
+		err = o.deps.apiAccess(o.GitLabURL, o.ca, o.Web).Do(ctx, func(ctx context.Context, s *login.Session) error {
+			client = s.Client
+			if contexts, err = o.workstationContexts(ctx, client); err != nil {
+				return err
+			}
+			found, err = o.findKAS(ctx, client, contexts, kas.MetadataAllowed, "")
+			return err
+		})
 	default:
-		find.Metadata = kas.MetadataAccessOf(scopes, scopesKnown)
-		find.Why = "the stored token's scopes (" + strings.Join(scopes, ", ") + ") may not read GitLab's /api/v4/metadata, which needs read_user, read_api or api"
+		var userToken string
+		if client, userToken, err = o.deps.clientOf(o.GitLabURL, o.jobToken, o.inJob, o.ca); err != nil {
+			return err
+		}
+		if o.inJob {
+			var allowed *gitlab.AllowedAgents
+			if allowed, err = client.AllowedAgents(ctx); err != nil {
+				return err
+			}
+			if contexts, err = agentcontext.ForJob(o.set, allowed.Agents, o.AgentIDs); err != nil {
+				return err
+			}
+		} else if contexts, err = o.workstationContexts(ctx, client); err != nil {
+			return err
+		}
+		access, why := kas.MetadataDenied, "there is no token to ask GitLab's /api/v4/metadata with (kubectl gitlab login, or $KUBECTL_GITLAB_TOKEN)"
+		if userToken != "" && !o.inJob {
+			scopes, known := o.deps.userTokenScopes(o.GitLabURL)
+			access = kas.MetadataAccessOf(scopes, known)
+			why = "the stored token's scopes (" + strings.Join(scopes, ", ") + ") may not read GitLab's /api/v4/metadata, which needs read_user, read_api or api"
+		}
+		found, err = o.findKAS(ctx, client, contexts, access, why)
 	}
-	// The kubeconfig's own server, unless it carries a credential, which
-	// is not copied.
-	if cluster, _, ok := o.set.Cluster(contexts[0].Cluster); ok && !o.inJob && !redact.Differs(cluster.Server) {
-		find.Previous = cluster.Server
-	}
-	found, err := find.Find(ctx)
 	if err != nil {
 		return err
 	}
@@ -201,6 +208,30 @@ func (o *UpdateKubeconfigOptions) Run(ctx context.Context) error {
 		fmt.Fprintf(o.deps.IO.ErrOut, "warning: %s is not on PATH, so kubectl will not find it; install it with kubectl krew install gitlab\n", agentcontext.PluginCommand)
 	}
 	return o.makeCurrent(contexts)
+}
+
+// findKAS finds the k8s-proxy URL to write (kas.FindProxyURL): in a job
+// GitLab's own or $K8S_PROXY_URL; on a workstation /metadata when access
+// allows, else what login --web recorded, else the kubeconfig's server,
+// else a guess.
+func (o *UpdateKubeconfigOptions) findKAS(ctx context.Context, client *gitlab.Client, contexts []agentcontext.Spec, access kas.MetadataAccess, why string) (kas.ProxyURL, error) {
+	find := kas.FindProxyURL{Flag: o.KASURL, Client: client, Metadata: access, Why: why, Override: "--kas-url URL"}
+	if o.inJob {
+		find.GitLabWrote = agentcontext.JobServer(o.set)
+		find.Env = o.deps.Getenv("K8S_PROXY_URL")
+		find.Metadata, find.Why = kas.MetadataDenied, "GitLab's /api/v4/metadata takes no job token"
+		find.Override = "--kas-url URL (or set $K8S_PROXY_URL)"
+		return find.Find(ctx)
+	}
+	if recorded, err := tokenstore.NewKASURLs(o.deps.configDir()).Get(client.BaseURL().String()); err == nil {
+		find.Recorded = recorded.URL
+	}
+	// The kubeconfig's own server, unless it carries a credential, which
+	// is not copied.
+	if cluster, _, ok := o.set.Cluster(contexts[0].Cluster); ok && !redact.Differs(cluster.Server) {
+		find.Previous = cluster.Server
+	}
+	return find.Find(ctx)
 }
 
 // makeCurrent switches as the cloud CLIs do after writing: to
@@ -255,10 +286,6 @@ func (o *UpdateKubeconfigOptions) workstationContexts(ctx context.Context, clien
 			targets = append(targets, agentcontext.Target{ID: id})
 		}
 	} else {
-		if o.userToken == "" {
-			return nil, badInput("set KUBECTL_GITLAB_TOKEN to a token with the read_api scope, or log in with one (kubectl gitlab login); or pass --agent ID",
-				"--project needs a token to find the project's agents")
-		}
 		found, err := discovery.ForProject(ctx, client, o.Project)
 		if err != nil {
 			return nil, err

@@ -311,7 +311,11 @@ func TestUpdateKubeconfigWorkstation(t *testing.T) {
 	h2.run("update-kubeconfig", "--gitlab-url", kas.URL, "--agent", "1234").expect(t, 0, "127.0.0.1")
 	h2.run("update-kubeconfig", "--agent", "1234").expectErr(t, 2, "--gitlab-url")
 	h2.run("update-kubeconfig", "--gitlab-url", kas.URL).expectErr(t, 2, "--agent ID or --project PATH")
-	h2.run("update-kubeconfig", "--gitlab-url", kas.URL, "--project", "group/agents").expectErr(t, 2, "GITLAB_TOKEN")
+	// No credential may read GitLab's API: not bad input (exit 1, as when
+	// GitLab refuses a token), and the three ways are named.
+	h2.run("update-kubeconfig", "--gitlab-url", kas.URL, "--project", "group/agents").expectErr(t, 1, "needs a credential that may read GitLab's API",
+		"KUBECTL_GITLAB_TOKEN=<token>", "login --web --keep-refresh-token", "add --web")
+	h2.run("update-kubeconfig", "--gitlab-url", kas.URL, "--agent", "1234", "--web").expectErr(t, 2, "--web approves finding a project's agents")
 }
 
 // TestUseContextCreatesMissingAgentContext: the four "kubectl config"

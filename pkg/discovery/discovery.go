@@ -221,9 +221,15 @@ func (e *Error) Error() string { return e.msg }
 func (e *Error) Fix() string   { return e.fix }
 func (e *Error) Unwrap() error { return e.err }
 
+// APICredentialFix names the ways to a credential that may read GitLab's
+// API (login.API tries them in this order, after a kept token that may).
+const APICredentialFix = "one of:\n" +
+	"  a token with read_api for this command alone: KUBECTL_GITLAB_TOKEN=<token> kubectl gitlab …\n" +
+	"  a refresh token kept in the OS keyring: kubectl gitlab login --web --keep-refresh-token\n" +
+	"  an approval in the browser for this command alone: add --web"
+
 // readAPIFix says which token discovery needs.
-const readAPIFix = "finding agents needs a personal access token with the read_api (or api) scope; login --web's has only k8s_proxy:\n" +
-	"give one to this command (KUBECTL_GITLAB_TOKEN=<token> kubectl gitlab …), or log in with one that has read_api and k8s_proxy (kubectl gitlab login)"
+const readAPIFix = "finding agents needs a credential with the read_api (or api) scope; login --web's token has only k8s_proxy. " + APICredentialFix
 
 // tokenError explains GitLab's refusals of the token: GraphQL's 401
 // (Invalid token: unknown, expired, revoked, or without read_api) and

@@ -36,6 +36,7 @@ const (
 	FromGitLab     ProxyURLSource = "cluster gitlab of the job's kubeconfig, as GitLab wrote it"
 	FromEnv        ProxyURLSource = "$K8S_PROXY_URL"
 	FromMetadata   ProxyURLSource = "GitLab's /api/v4/metadata"
+	FromRecorded   ProxyURLSource = "GitLab's /api/v4/metadata, as login --web recorded it"
 	FromKubeconfig ProxyURLSource = "the kubeconfig"
 	FromGuess      ProxyURLSource = "a guess from the GitLab URL"
 )
@@ -70,7 +71,8 @@ func MetadataAccessOf(scopes []string, known bool) MetadataAccess {
 // --kas-url; in a job, the server GitLab wrote into cluster gitlab (never
 // overwritten) and $K8S_PROXY_URL (what GitLab's docs have a job set when
 // it has no agent context); /api/v4/metadata, when the token may read it;
-// the server the kubeconfig already has for these contexts; and last a
+// the URL login --web recorded from it; the server the kubeconfig
+// already has for these contexts; and last a
 // guess from the GitLab URL, which Find says out loud (ProxyURL.Note).
 type FindProxyURL struct {
 	Flag string
@@ -83,6 +85,9 @@ type FindProxyURL struct {
 	Client   *gitlab.Client
 	Metadata MetadataAccess
 	Why      string
+	// Recorded is what login --web recorded from /api/v4/metadata
+	// (tokenstore.KASURLs), checked again: the file could be edited.
+	Recorded string
 	// Previous is the server the kubeconfig already gives the contexts'
 	// cluster (an earlier run, perhaps with --kas-url).
 	Previous string
@@ -140,6 +145,12 @@ func (f FindProxyURL) Find(ctx context.Context) (ProxyURL, error) {
 		if apiErr.Status == http.StatusNotFound {
 			why = "this GitLab has no /api/v4/metadata (it came in 15.2)"
 		}
+	}
+	if f.Recorded != "" {
+		if err := CheckProxyURL(f.Recorded, FromRecorded); err != nil {
+			return ProxyURL{}, err
+		}
+		return ProxyURL{URL: f.Recorded, Source: FromRecorded}, nil
 	}
 	if f.Previous != "" {
 		return ProxyURL{URL: f.Previous, Source: FromKubeconfig}, nil

@@ -68,6 +68,9 @@ type DeviceFlow struct {
 	// OpenBrowser opens a URL; nil when there is no browser to open (no
 	// display, over SSH, tests).
 	OpenBrowser func(url string) error
+	// Again is the command to run again after a denied or expired code;
+	// "" means kubectl gitlab login --web.
+	Again string
 }
 
 // Defaults of RFC 8628 §3.2/§3.5 for answers that leave them out.
@@ -128,24 +131,31 @@ func (f DeviceFlow) Run(ctx context.Context) (*gitlab.OAuthToken, error) {
 			interval += slowDownStep // RFC 8628 §3.5: for this and every later poll
 		case code == gitlab.OAuthAccessDenied:
 			return nil, &Error{Reason: ReasonDenied, msg: "the login was denied in the browser",
-				fix: "run kubectl gitlab login --web again and choose Authorize"}
+				fix: "run " + f.again() + " again and choose Authorize"}
 		case code == gitlab.OAuthExpiredToken, code == gitlab.OAuthInvalidGrant && !f.Now().Before(deadline):
-			return nil, expired(lifetime)
+			return nil, f.expired(lifetime)
 		case isNetwork(err):
 			// A lost poll is not a lost login: try again after the interval.
 		default:
 			return nil, err
 		}
 		if f.Now().After(deadline.Add(interval)) {
-			return nil, expired(lifetime)
+			return nil, f.expired(lifetime)
 		}
 	}
-	return nil, expired(lifetime)
+	return nil, f.expired(lifetime)
 }
 
-func expired(lifetime time.Duration) error {
+func (f DeviceFlow) expired(lifetime time.Duration) error {
 	return &Error{Reason: ReasonExpired, msg: "the code expired before it was approved (GitLab keeps it " + minutes(lifetime) + ")",
-		fix: "run kubectl gitlab login --web again and approve within " + minutes(lifetime)}
+		fix: "run " + f.again() + " again and approve within " + minutes(lifetime)}
+}
+
+func (f DeviceFlow) again() string {
+	if f.Again == "" {
+		return "kubectl gitlab login --web"
+	}
+	return f.Again
 }
 
 func cancelled(err error) error {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/kas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/pat"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/tokenstore"
 )
@@ -38,6 +39,10 @@ type Web struct {
 	Sleep       func(context.Context, time.Duration) error
 	Out         io.Writer
 	OpenBrowser func(url string) error
+	// KASURLs, when set, records KAS's k8s-proxy URL from GitLab's
+	// /api/v4/metadata, asked with the OAuth token while it lives: the
+	// minted token may not ask.
+	KASURLs *tokenstore.KASURLs
 }
 
 // WebResult is what login --web did.
@@ -47,6 +52,9 @@ type WebResult struct {
 	ClampedTo tokenstore.Date
 	// Previous is the minted token this login replaced, revoked.
 	Previous *tokenstore.Entry
+	// KASURL is the k8s-proxy URL recorded from /api/v4/metadata ("" when
+	// none was).
+	KASURL string
 	// Warnings are things that did not work but did not stop the login.
 	Warnings []string
 }
@@ -87,6 +95,9 @@ func (w Web) Run(ctx context.Context) (*WebResult, error) {
 		return nil, fmt.Errorf("cannot keep the token (it was revoked on GitLab again): %w", err)
 	}
 	res.Entry = entry
+	if w.KASURLs != nil {
+		w.recordKASURL(ctx, tok, res)
+	}
 	if !w.KeepRefreshToken {
 		w.revokeOAuth(tok, res)
 	}
@@ -124,6 +135,32 @@ func (w Web) mint(ctx context.Context, tok *gitlab.OAuthToken) (tokenstore.Entry
 		entry.RefreshToken = tok.RefreshToken
 	}
 	return entry, minted.ClampedTo, nil
+}
+
+// recordKASURL asks /api/v4/metadata where KAS's k8s-proxy is, with the
+// OAuth token (scope api may read it), checks the URL as any URL from
+// metadata is checked (kas.ProxyURLFromMetadata: GitLab's derivation,
+// then https, a host, no credential, query or fragment), and records it.
+// A failure does not stop the login: update-kubeconfig then derives the
+// URL and says so.
+func (w Web) recordKASURL(ctx context.Context, tok *gitlab.OAuthToken, res *WebResult) {
+	api, err := w.Client(gitlab.Bearer(tok.AccessToken))
+	if err != nil {
+		return
+	}
+	u := ""
+	md, err := api.Metadata(ctx)
+	if err == nil {
+		u, err = kas.ProxyURLFromMetadata(md)
+	}
+	if err == nil {
+		err = w.KASURLs.Record(w.URL, u, w.Now())
+	}
+	if err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("could not record where KAS is from GitLab's /api/v4/metadata (update-kubeconfig will guess it, or take --kas-url): %v", err))
+		return
+	}
+	res.KASURL = u
 }
 
 // revokeOAuth revokes the OAuth token, its refresh token with it.

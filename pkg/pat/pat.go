@@ -141,8 +141,7 @@ type Renewer struct {
 // self_rotate is rotated. When anything fails, the current token is
 // returned (it may still be valid).
 func (r Renewer) Renew(store tokenstore.Store, url string, e tokenstore.Entry) tokenstore.Entry {
-	sum := sha256.Sum256([]byte(url))
-	lock, err := atomicfile.Acquire(filepath.Join(r.LockDir, "rotate-"+hex.EncodeToString(sum[:8])), 10*time.Second)
+	lock, err := LockRenewal(r.LockDir, url)
 	if err != nil {
 		return e
 	}
@@ -175,6 +174,14 @@ func (r Renewer) Renew(store tokenstore.Store, url string, e tokenstore.Entry) t
 		r.retire(ctx, url, e)
 	}
 	return next
+}
+
+// LockRenewal takes the lock under which the token kept for url, and
+// its refresh token, are replaced: get-token's renewal, and discovery's
+// use of a kept refresh token, which rotates it too. Release it when done.
+func LockRenewal(lockDir, url string) (*atomicfile.Lock, error) {
+	sum := sha256.Sum256([]byte(url))
+	return atomicfile.Acquire(filepath.Join(lockDir, "rotate-"+hex.EncodeToString(sum[:8])), 10*time.Second)
 }
 
 // rotate is POST /personal_access_tokens/self/rotate: GitLab revokes the

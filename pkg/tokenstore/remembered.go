@@ -3,71 +3,113 @@ package tokenstore
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"path/filepath"
 	"time"
 
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/fixable"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/gitlab"
 )
 
-// Beside the tokens, the config dir keeps two small files without a
-// secret in them: the OAuth application login --web uses for each GitLab
-// instance, and which tokens were already warned about for their broad
-// scopes.
+// Beside the tokens, the config dir keeps small files without a secret
+// in them: the OAuth application login --web uses for each GitLab
+// instance, where each instance's KAS is, and which tokens were already
+// warned about for their broad scopes.
 
 // OAuthAppsFileName remembers, per GitLab URL, the client ID of the
 // OAuth application login --web uses (not a secret: GitLab shows it to
 // anyone who uses the application).
 const OAuthAppsFileName = "oauth-applications.json"
 
-type oauthAppsDoc struct {
-	Version      int                 `json:"version"`
-	Applications map[string]oauthApp `json:"applications"`
-}
-
 type oauthApp struct {
 	ClientID string `json:"client_id"`
 }
 
 // OAuthApps is the file that remembers each instance's OAuth application.
-type OAuthApps struct{ file lockedJSONFile }
+type OAuthApps struct{ apps perInstance[oauthApp] }
 
 // NewOAuthApps is the file in configDir.
 func NewOAuthApps(configDir string) OAuthApps {
-	return OAuthApps{file: lockedJSONFile{path: filepath.Join(configDir, OAuthAppsFileName), lockTimeout: DefaultLockTimeout}}
+	return OAuthApps{apps: newPerInstance[oauthApp](configDir, OAuthAppsFileName, "applications")}
 }
 
 // Where is the file's path.
-func (a OAuthApps) Where() string { return a.file.path }
+func (a OAuthApps) Where() string { return a.apps.file.path }
 
 // ClientID is the remembered client ID for the GitLab at url, or "".
 func (a OAuthApps) ClientID(url string) (string, error) {
-	url, err := gitlab.NormalizeURL(url)
-	if err != nil {
-		return "", err
-	}
-	var doc oauthAppsDoc
-	if _, err := a.file.read(&doc); err != nil {
-		return "", err
-	}
-	return doc.Applications[url].ClientID, nil
+	app, err := a.apps.get(url)
+	return app.ClientID, err
 }
 
 // Remember keeps clientID for the GitLab at url.
 func (a OAuthApps) Remember(url, clientID string) error {
+	return a.apps.set(url, oauthApp{ClientID: clientID}, func(old oauthApp) bool { return old.ClientID == clientID })
+}
+
+// perInstance is a small file without a secret that remembers one value
+// per GitLab instance, under its canonical URL:
+// {"version":1,"<key>":{"<url>":<value>}}.
+type perInstance[T any] struct {
+	file lockedJSONFile
+	key  string
+}
+
+func newPerInstance[T any](configDir, name, key string) perInstance[T] {
+	return perInstance[T]{file: lockedJSONFile{path: filepath.Join(configDir, name), lockTimeout: DefaultLockTimeout}, key: key}
+}
+
+// values reads the map under p.key out of doc.
+func (p perInstance[T]) values(doc map[string]json.RawMessage) (map[string]T, error) {
+	values := map[string]T{}
+	if raw, ok := doc[p.key]; ok {
+		if err := json.Unmarshal(raw, &values); err != nil || values == nil {
+			return map[string]T{}, fixable.Errorf("repair it, or remove it", "cannot read %s: not the JSON that kubectl-gitlab writes", p.file.path)
+		}
+	}
+	return values, nil
+}
+
+// get is the value for the GitLab at url; zero when there is none.
+func (p perInstance[T]) get(url string) (T, error) {
+	var zero T
+	url, err := gitlab.NormalizeURL(url)
+	if err != nil {
+		return zero, err
+	}
+	var doc map[string]json.RawMessage
+	if _, err := p.file.read(&doc); err != nil {
+		return zero, err
+	}
+	values, err := p.values(doc)
+	return values[url], err
+}
+
+// set keeps v for the GitLab at url, unless same says the value there
+// is already v.
+func (p perInstance[T]) set(url string, v T, same func(old T) bool) error {
 	url, err := gitlab.NormalizeURL(url)
 	if err != nil {
 		return err
 	}
-	var doc oauthAppsDoc
-	return a.file.update(&doc, func(bool) (bool, error) {
-		if doc.Applications[url].ClientID == clientID {
+	var doc map[string]json.RawMessage
+	return p.file.update(&doc, func(bool) (bool, error) {
+		values, err := p.values(doc)
+		if err != nil {
+			return false, err
+		}
+		if old, ok := values[url]; ok && same(old) {
 			return false, nil
 		}
-		if doc.Applications == nil {
-			doc.Applications = map[string]oauthApp{}
+		values[url] = v
+		raw, err := json.Marshal(values)
+		if err != nil {
+			return false, err
 		}
-		doc.Version = 1
-		doc.Applications[url] = oauthApp{ClientID: clientID}
+		if doc == nil {
+			doc = map[string]json.RawMessage{}
+		}
+		doc["version"], doc[p.key] = json.RawMessage("1"), raw
 		return true, nil
 	})
 }
@@ -114,4 +156,35 @@ func FirstWarning(configDir, token string, now time.Time) (bool, error) {
 		return true, nil
 	})
 	return first, err
+}
+
+// KASURLsFileName remembers, per GitLab URL, KAS's k8s-proxy URL as
+// GitLab's /api/v4/metadata gave it to login --web (not a secret: the
+// URL every agent context of the instance points at). update-kubeconfig
+// uses it, since the token login --web keeps may not read /metadata.
+const KASURLsFileName = "kas-urls.json"
+
+// KASURL is a recorded k8s-proxy URL and when it was recorded.
+type KASURL struct {
+	URL        string    `json:"k8s_proxy_url"`
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+// KASURLs is the file that remembers each instance's k8s-proxy URL.
+type KASURLs struct{ urls perInstance[KASURL] }
+
+// NewKASURLs is the file in configDir.
+func NewKASURLs(configDir string) KASURLs {
+	return KASURLs{urls: newPerInstance[KASURL](configDir, KASURLsFileName, "instances")}
+}
+
+// Where is the file's path.
+func (k KASURLs) Where() string { return k.urls.file.path }
+
+// Get is the URL recorded for the GitLab at url; zero when none is.
+func (k KASURLs) Get(url string) (KASURL, error) { return k.urls.get(url) }
+
+// Record keeps proxyURL for the GitLab at url.
+func (k KASURLs) Record(url, proxyURL string, now time.Time) error {
+	return k.urls.set(url, KASURL{URL: proxyURL, RecordedAt: now.UTC()}, func(old KASURL) bool { return old.URL == proxyURL })
 }

@@ -28,8 +28,10 @@ func webKAS(t *testing.T) *testkas.Server {
 	})
 }
 
-// webLogin is a running kubectl-gitlab login --web.
+// webLogin is a running kubectl-gitlab command that waits for an
+// approval in the browser (login --web, or a command with --web).
 type webLogin struct {
+	name           string
 	cmd            *exec.Cmd
 	stdout, stderr bytes.Buffer
 	code           string // the user code, once testkas has it
@@ -40,8 +42,15 @@ type webLogin struct {
 // device code waits for a person (bounded).
 func (e *env) startLoginWeb(t *testing.T, kas *testkas.Server, args ...string) *webLogin {
 	t.Helper()
-	w := &webLogin{done: make(chan error, 1)}
-	w.cmd = exec.Command(filepath.Join(pluginDir, "kubectl-gitlab"), append([]string{"login", "--web", "--gitlab-url", kas.URL, "--client-id", webClientID}, args...)...)
+	return e.startApproval(t, kas, append([]string{"login", "--web", "--gitlab-url", kas.URL, "--client-id", webClientID}, args...)...)
+}
+
+// startApproval starts kubectl-gitlab with args and waits until its
+// device code waits for a person (bounded).
+func (e *env) startApproval(t *testing.T, kas *testkas.Server, args ...string) *webLogin {
+	t.Helper()
+	w := &webLogin{name: "kubectl-gitlab " + strings.Join(args, " "), done: make(chan error, 1)}
+	w.cmd = exec.Command(filepath.Join(pluginDir, "kubectl-gitlab"), args...)
 	w.cmd.Env = e.list()
 	w.cmd.Dir = e.dir
 	w.cmd.Stdout, w.cmd.Stderr = &w.stdout, &w.stderr
@@ -58,7 +67,7 @@ func (e *env) startLoginWeb(t *testing.T, kas *testkas.Server, args ...string) *
 		select {
 		case err := <-w.done:
 			w.done <- err
-			t.Fatalf("login --web ended before showing a code (%v):\n%s%s", err, w.stdout.String(), w.stderr.String())
+			t.Fatalf("%s ended before showing a code (%v):\n%s%s", w.name, err, w.stdout.String(), w.stderr.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -74,9 +83,9 @@ func (w *webLogin) wait(t *testing.T) result {
 	case err = <-w.done:
 		w.done <- err
 	case <-time.After(60 * time.Second):
-		t.Fatalf("login --web did not end:\n%s", w.stderr.String())
+		t.Fatalf("%s did not end:\n%s", w.name, w.stderr.String())
 	}
-	r := result{cmd: "kubectl-gitlab login --web", stdout: w.stdout.String(), stderr: w.stderr.String()}
+	r := result{cmd: w.name, stdout: w.stdout.String(), stderr: w.stderr.String()}
 	if x, ok := err.(*exec.ExitError); ok {
 		r.code = x.ExitCode()
 	} else if err != nil {
@@ -89,13 +98,18 @@ func (w *webLogin) wait(t *testing.T) result {
 // browser (through testkas, the person's side of GitLab).
 func (e *env) loginWeb(t *testing.T, kas *testkas.Server, username string, args ...string) result {
 	t.Helper()
-	w := e.startLoginWeb(t, kas, args...)
+	return e.approved(t, kas, username, e.startLoginWeb(t, kas, args...))
+}
+
+// approved is username approving w's code in the browser, and w's end.
+func (e *env) approved(t *testing.T, kas *testkas.Server, username string, w *webLogin) result {
+	t.Helper()
 	if err := kas.Approve(w.code, username); err != nil {
 		t.Fatal(err)
 	}
 	r := w.wait(t)
 	if !strings.Contains(r.stderr, "enter the code "+w.code) {
-		t.Errorf("login --web did not show the code:\n%s", r.stderr)
+		t.Errorf("%s did not show the code:\n%s", w.name, r.stderr)
 	}
 	return r
 }
@@ -112,8 +126,15 @@ func webSecrets(kas *testkas.Server) []string {
 	return secrets
 }
 
-// kubectlTimes runs kubectl get pods n times at once.
+// kubectlTimes runs kubectl get pods n times at once; each lists
+// hello-0.
 func (e *env) kubectlTimes(t *testing.T, k kubectl, n int) []result {
+	return e.kubectlTimesListing(t, k, n, "hello-0")
+}
+
+// kubectlTimesListing runs kubectl get pods n times at once; each lists
+// pod.
+func (e *env) kubectlTimesListing(t *testing.T, k kubectl, n int, pod string) []result {
 	var wg sync.WaitGroup
 	results := make([]result, n)
 	for i := range results {
@@ -125,7 +146,7 @@ func (e *env) kubectlTimes(t *testing.T, k kubectl, n int) []result {
 	}
 	wg.Wait()
 	for _, r := range results {
-		r.ok(t, "hello-0")
+		r.ok(t, pod)
 	}
 	return results
 }

@@ -233,7 +233,7 @@ func (s *Server) authenticateJob(w http.ResponseWriter, r *http.Request, cfg Con
 // since 17.6 (absent before); disabled KAS has nulls
 // (app/models/app_config/kas_metadata.rb).
 func (s *Server) metadata(w http.ResponseWriter, r *http.Request, cfg Config) {
-	if s.authenticatePAT(w, r, cfg, metadataScopes) == nil {
+	if s.authenticateUser(w, r, cfg, metadataScopes) == nil {
 		return
 	}
 	version := "17.7.0" // 17.6+ has externalK8sProxyUrl; 17.7 the planner role
@@ -412,10 +412,11 @@ func (s *Server) clusterAgents(w http.ResponseWriter, r *http.Request, cfg Confi
 		writeGitLabJSON(w, http.StatusNotFound, object{{"error", "404 Not Found"}})
 		return
 	}
-	pat := s.authenticatePAT(w, r, cfg, apiScopes)
-	if pat == nil {
+	who := s.authenticateUser(w, r, cfg, apiScopes)
+	if who == nil {
 		return
 	}
+	pat := who.user.asViewer(who.scopes)
 	ref, _ = url.PathUnescape(ref)
 	p := findProject(cfg, ref)
 	if p == nil || pat.roleIn(p.ID) == NoAccess {

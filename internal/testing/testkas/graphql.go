@@ -57,8 +57,14 @@ func writeGraphQL(w http.ResponseWriter, status int, v any) {
 // graphqlViewer is the user a GraphQL request acts as: nil for an
 // anonymous one. ok is false when it carried a token GitLab does not take
 // (authorize_access_api!: 401 Invalid token), whether unknown, expired,
-// revoked, of too narrow a scope, or a job token.
-func graphqlViewer(r *http.Request, cfg Config) (viewer *PAT, ok bool) {
+// revoked, of too narrow a scope, or a job token. An OAuth access token
+// counts as its user, with its scopes (find_user_from_access_token).
+func (s *Server) graphqlViewer(r *http.Request, cfg Config) (viewer *PAT, ok bool) {
+	if t, problem := s.oauthAccess(r); problem != "" {
+		return nil, false
+	} else if t != nil {
+		return t.user.asViewer(t.scopes), slices.ContainsFunc(graphqlScopes, func(sc string) bool { return slices.Contains(t.scopes, sc) })
+	}
 	token := patToken(r)
 	if token == "" {
 		anonymous := r.Header.Get("Job-Token") == "" && r.URL.Query().Get("job_token") == ""
@@ -73,7 +79,7 @@ func graphqlViewer(r *http.Request, cfg Config) (viewer *PAT, ok bool) {
 
 // graphql is POST (or GET) /api/graphql.
 func (s *Server) graphql(w http.ResponseWriter, r *http.Request, cfg Config) {
-	viewer, ok := graphqlViewer(r, cfg)
+	viewer, ok := s.graphqlViewer(r, cfg)
 	if !ok {
 		graphqlRenderError(w, http.StatusUnauthorized, "Invalid token")
 		return

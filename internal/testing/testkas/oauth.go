@@ -55,6 +55,15 @@ type User struct {
 	Username string
 	Agents   []int64
 	Role     string
+	// ProjectRoles overrides Role in the projects it names (by ID), as
+	// PAT.ProjectRoles does.
+	ProjectRoles map[int64]string
+}
+
+// asViewer is the user as GraphQL and the REST handlers that take either
+// token look at it: a PAT-shaped identity with the token's scopes.
+func (u User) asViewer(scopes []string) *PAT {
+	return &PAT{UserID: u.ID, Username: u.Username, Scopes: scopes, Agents: u.Agents, Role: u.Role, ProjectRoles: u.ProjectRoles}
 }
 
 // Device grant availability (Config.DeviceGrant), by GitLab version.
@@ -104,6 +113,8 @@ type oauthState struct {
 	grants []*deviceGrant
 	tokens []*oauthToken
 	minted []string // tokens made by POST /user/personal_access_tokens
+	// refreshes counts the refresh_token grants answered with a token.
+	refreshes int
 }
 
 // now is the OAuth side's clock: device codes, polling, access tokens
@@ -182,6 +193,13 @@ func (s *Server) grantByUserCode(code string) *deviceGrant {
 		}
 	}
 	return nil
+}
+
+// Refreshes counts the successful refresh_token grants.
+func (s *Server) Refreshes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.oauth.refreshes
 }
 
 // Mints counts the personal access tokens POST /user/personal_access_tokens made.
@@ -429,7 +447,10 @@ func (s *Server) deviceToken(w http.ResponseWriter, params url.Values) {
 
 // refreshToken is RefreshTokenRequest: the refresh token (missing:
 // invalid_request; unknown or revoked: invalid_grant), the client
-// (unknown: invalid_client), the same application (else invalid_grant).
+// (unknown: invalid_client), the same application (else invalid_grant),
+// then the scope: a "scope" parameter may only narrow the refresh
+// token's scopes (validate_scope; else invalid_scope), and the new row —
+// its refresh token too — has the narrowed scopes (access_token_attributes).
 // The old row stays usable until the new access token is first used.
 func (s *Server) refreshToken(w http.ResponseWriter, params url.Values) {
 	refresh := params.Get("refresh_token")
@@ -454,7 +475,18 @@ func (s *Server) refreshToken(w http.ResponseWriter, params url.Values) {
 		oauthError(w, http.StatusBadRequest, "invalid_grant")
 		return
 	}
-	s.issueLocked(w, old.clientID, old.user, old.scopes, old)
+	scopes := old.scopes
+	if asked := strings.Fields(params.Get("scope")); len(asked) > 0 {
+		for _, sc := range asked {
+			if !slices.Contains(old.scopes, sc) {
+				oauthError(w, http.StatusBadRequest, "invalid_scope")
+				return
+			}
+		}
+		scopes = asked
+	}
+	s.oauth.refreshes++
+	s.issueLocked(w, old.clientID, old.user, scopes, old)
 }
 
 // issueLocked creates an access token and answers with Doorkeeper's
@@ -514,41 +546,49 @@ type principal struct {
 // token revokes the row it was refreshed from. It writes the failure and
 // returns nil.
 func (s *Server) authenticateUser(w http.ResponseWriter, r *http.Request, cfg Config, scopes []string) *principal {
-	if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && bearer != "" {
-		s.mu.Lock()
-		t := s.tokenLocked(func(t *oauthToken) bool { return t.access == bearer })
-		var p *principal
-		switch {
-		case t == nil:
-		case !s.nowLocked().Before(t.created.Add(accessTokenExpiresIn)):
-			s.mu.Unlock()
-			invalidToken(w, expiredDescription)
+	if t, problem := s.oauthAccess(r); problem != "" {
+		invalidToken(w, problem)
+		return nil
+	} else if t != nil {
+		if !scopeAllows(t.scopes, scopes, r) {
+			insufficientScope(w, scopes)
 			return nil
-		case t.revoked:
-			s.mu.Unlock()
-			invalidToken(w, revokedDescription)
-			return nil
-		default:
-			if t.previous != nil {
-				t.previous.revoked = true
-				t.previous = nil
-			}
-			p = &principal{user: t.user, scopes: t.scopes, oauth: t}
 		}
-		s.mu.Unlock()
-		if p != nil {
-			if !scopeAllows(p.scopes, scopes, r) {
-				insufficientScope(w, scopes)
-				return nil
-			}
-			return p
-		}
+		return &principal{user: t.user, scopes: t.scopes, oauth: t}
 	}
 	pat := s.authenticatePAT(w, r, cfg, scopes)
 	if pat == nil {
 		return nil
 	}
-	return &principal{user: User{ID: pat.UserID, Username: pat.Username, Agents: pat.Agents, Role: pat.Role}, scopes: pat.Scopes, pat: pat}
+	return &principal{user: User{ID: pat.UserID, Username: pat.Username, Agents: pat.Agents, Role: pat.Role, ProjectRoles: pat.ProjectRoles}, scopes: pat.Scopes, pat: pat}
+}
+
+// oauthAccess is find_oauth_access_token: the OAuth access token in
+// Authorization: Bearer (nil when there is none, or the bearer is not
+// one), or why it may not be used (expired, revoked). Using a refreshed
+// token revokes the row it was refreshed from
+// (revoke_previous_refresh_token!).
+func (s *Server) oauthAccess(r *http.Request) (t *oauthToken, problem string) {
+	bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || bearer == "" {
+		return nil, ""
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t = s.tokenLocked(func(t *oauthToken) bool { return t.access == bearer })
+	switch {
+	case t == nil:
+		return nil, ""
+	case !s.nowLocked().Before(t.created.Add(accessTokenExpiresIn)):
+		return nil, expiredDescription
+	case t.revoked:
+		return nil, revokedDescription
+	}
+	if t.previous != nil {
+		t.previous.revoked = true
+		t.previous = nil
+	}
+	return t, ""
 }
 
 // oauthTokenRefused is what the personal_access_tokens/self endpoints
@@ -650,7 +690,7 @@ func (s *Server) createPAT(w http.ResponseWriter, r *http.Request, cfg Config) {
 	}
 	s.mu.Lock()
 	next := PAT{Token: "glpat-" + randomToken(10), ID: int64(1000 + len(s.cfg.PATs)), Name: name, UserID: p.user.ID, Username: p.user.Username,
-		Scopes: scopes, ExpiresAt: expires.Format(time.DateOnly), Agents: p.user.Agents, Role: p.user.Role, CreatedAt: s.nowLocked()}
+		Scopes: scopes, ExpiresAt: expires.Format(time.DateOnly), Agents: p.user.Agents, Role: p.user.Role, ProjectRoles: p.user.ProjectRoles, CreatedAt: s.nowLocked()}
 	s.cfg.PATs = append(s.cfg.PATs, next)
 	s.oauth.minted = append(s.oauth.minted, next.Token)
 	s.mu.Unlock()

@@ -65,8 +65,14 @@ const deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
 // authorize starts a device authorization for app and returns its answer.
 func authorize(t *testing.T, s *Server, app string) (deviceCode, userCode string) {
 	t.Helper()
+	return authorizeScope(t, s, app, "api")
+}
+
+// authorizeScope is authorize asking for scope.
+func authorizeScope(t *testing.T, s *Server, app, scope string) (deviceCode, userCode string) {
+	t.Helper()
 	_, body := exchange{name: "authorize_device", method: "POST", url: "/oauth/authorize_device", header: formHeader,
-		body: form("client_id", app, "scope", "api"), status: 200}.check(t, s, s.URL)
+		body: form("client_id", app, "scope", scope), status: 200}.check(t, s, s.URL)
 	var d struct{ DeviceCode, UserCode string }
 	var raw map[string]any
 	json.Unmarshal([]byte(body), &raw)
@@ -304,4 +310,72 @@ func TestRevokePersonalAccessTokenSelf(t *testing.T) {
 	} {
 		x.check(t, s, s.URL)
 	}
+}
+
+// TestOAuthRefreshNarrowsForGood: Doorkeeper's RefreshTokenRequest takes
+// a scope only within the refresh token's own (ScopeChecker against
+// refresh_token.scopes): read_api is not within api, so login --web's
+// api token cannot be narrowed at all. A token granted "api read_api"
+// can, but the new row, its refresh token included, keeps only the
+// narrowed scopes: the api that minting needs is gone for good. That is
+// why the plugin refreshes without a scope.
+func TestOAuthRefreshNarrowsForGood(t *testing.T) {
+	cfg := oauthConfig()
+	cfg.OAuthApps[0].Scopes = []string{"api", "read_api"}
+	s := Start(t, cfg)
+	refreshBody := func(token, scope string) string {
+		return form("grant_type", "refresh_token", "refresh_token", token, "client_id", cliApp, "scope", scope)
+	}
+	_, apiOnly := deviceToken(t, s, "alice")
+	exchange{name: "read_api from an api token", method: "POST", url: "/oauth/token", header: formHeader, body: refreshBody(apiOnly, "read_api"), status: 400, exact: oauthBody("invalid_scope")}.check(t, s, s.URL)
+
+	device, code := authorizeScope(t, s, cliApp, "api read_api")
+	s.Approve(code, "alice")
+	_, body := poll("approved", cliApp, device, 200, "").check(t, s, s.URL)
+	var tok struct {
+		AccessToken  string `json:"access_token"`
+		RefreshToken string `json:"refresh_token"`
+	}
+	json.Unmarshal([]byte(body), &tok)
+	exchange{name: "a wider scope", method: "POST", url: "/oauth/token", header: formHeader, body: refreshBody(tok.RefreshToken, "api sudo"), status: 400, exact: oauthBody("invalid_scope")}.check(t, s, s.URL)
+	_, body = exchange{name: "narrowed to read_api", method: "POST", url: "/oauth/token", header: formHeader, body: refreshBody(tok.RefreshToken, "read_api"), status: 200, has: []string{`"scope":"read_api"`}}.check(t, s, s.URL)
+	json.Unmarshal([]byte(body), &tok)
+	exchange{name: "the narrowed token reads metadata", url: "/api/v4/metadata", header: bearer(tok.AccessToken), status: 200}.check(t, s, s.URL)
+	exchange{name: "but may not mint", method: "POST", url: "/api/v4/user/personal_access_tokens", header: bearer(tok.AccessToken),
+		body: "name=x&scopes[]=k8s_proxy", status: 403, exact: scopeBody("api read_api")}.check(t, s, s.URL)
+	exchange{name: "nor may its refresh token get api back", method: "POST", url: "/oauth/token", header: formHeader, body: refreshBody(tok.RefreshToken, "api"), status: 400, exact: oauthBody("invalid_scope")}.check(t, s, s.URL)
+	if s.Refreshes() != 1 {
+		t.Errorf("Refreshes() = %d, want 1", s.Refreshes())
+	}
+}
+
+// TestOAuthTokenReadsTheAPI: an OAuth access token is its user on
+// GraphQL, the agent list and /metadata, within its scopes
+// (find_user_from_access_token; GraphQL's 401 Invalid token otherwise).
+func TestOAuthTokenReadsTheAPI(t *testing.T) {
+	cfg := DeployingProject("glpat-unused")
+	cfg.OAuthApps = []OAuthApp{{ClientID: cliApp, Scopes: []string{"api", "read_api", "read_user"}}}
+	cfg.Users = []User{{ID: 8, Username: "dora", Agents: []int64{1234, 9012, 5555}, ProjectRoles: map[int64]string{99: NoAccess}}}
+	s := Start(t, cfg)
+	token := func(scope string) string {
+		device, code := authorizeScope(t, s, cliApp, scope)
+		if err := s.Approve(code, "dora"); err != nil {
+			t.Fatal(err)
+		}
+		_, body := poll("approved", cliApp, device, 200, "").check(t, s, s.URL)
+		var tok struct {
+			AccessToken string `json:"access_token"`
+		}
+		json.Unmarshal([]byte(body), &tok)
+		return tok.AccessToken
+	}
+	readAPI, readUser := token("read_api"), token("read_user")
+	query := `{"query":"{ currentUser { username } project(fullPath: \"group/app\") { userAccessAuthorizedAgents { nodes { agent { name } } } } }"}`
+	jsonHeader := func(h http.Header) http.Header { h.Set("Content-Type", "application/json"); return h }
+	exchange{name: "GraphQL with read_api", method: "POST", url: "/api/graphql", header: jsonHeader(bearer(readAPI)), body: query, status: 200,
+		has: []string{`"username":"dora"`, `"name":"prod"`, `"name":"hidden"`}}.check(t, s, s.URL)
+	exchange{name: "GraphQL with read_user", method: "POST", url: "/api/graphql", header: jsonHeader(bearer(readUser)), body: query, status: 401,
+		has: []string{"Invalid token"}}.check(t, s, s.URL)
+	exchange{name: "cluster_agents with read_api", url: "/api/v4/projects/group%2Fagents/cluster_agents", header: bearer(readAPI), status: 200, has: []string{`"name":"prod"`}}.check(t, s, s.URL)
+	exchange{name: "metadata with read_user", url: "/api/v4/metadata", header: bearer(readUser), status: 200, has: []string{`"externalK8sProxyUrl"`}}.check(t, s, s.URL)
 }

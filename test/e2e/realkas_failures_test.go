@@ -55,8 +55,12 @@ func TestRealKASImpersonationWithImpersonatingAgent(t *testing.T) {
 	if err != nil || !strings.Contains(string(data), "    token: ci:1234:") {
 		t.Fatalf("no user agent:1234 in %s: %v\n%s", kubeconfig, err, data)
 	}
+	// kubectl's --as: every kubectl shows only "an error on the server
+	// ("unknown")" for KAS's 502; the plugin never sees the flag.
+	for _, k := range realKubectls(t) {
+		e.run(k.Path, "--as", "deployer", "get", "pods").fails(t, "InternalError", `an error on the server ("unknown")`)
+	}
 	writeFile(t, kubeconfig, strings.Replace(string(data), "    token: ci:1234:", "    as: deployer\n    token: ci:1234:", 1), 0o600)
-	// kubectl shows only "an error on the server ("unknown")" for KAS's 502.
 	e.run(k.Path, "get", "pods").fails(t, "InternalError")
 
 	w := e.run(k.Path, "gitlab", "whoami").fails(t, "nested impersonation", "drop")
@@ -76,6 +80,7 @@ func TestRealKASGitLabFailsKAS(t *testing.T) {
 	k := realKubectls(t)[0]
 	e := c.jobIn(t, k, realJobToken, "group/agents:prod", "ns")
 	c.GitLab.FailAll("/api/v4/job/allowed_agents", 503)
+	w := e.run(k.Path, "gitlab", "whoami").fails(t, "KAS could not ask GitLab", "Failed to get allowed agents for CI job token", "GitLab")
 	r := e.run(k.Path, "gitlab", "doctor", "-o", "json")
 	if r.code != 1 {
 		t.Fatalf("doctor: exit code %d, want 1\n%s", r.code, r)
@@ -84,7 +89,50 @@ func TestRealKASGitLabFailsKAS(t *testing.T) {
 	if check.Status != "fail" || !strings.Contains(check.Found, "Failed to get allowed agents") || !strings.Contains(check.Fix, "GitLab") {
 		t.Errorf("token check: %+v; want a failure that names GitLab's part and a fix", check)
 	}
-	noSecret(t, realJobToken, r)
+	noSecret(t, realJobToken, w, r)
+}
+
+// TestRealKASGitLabFailsUserSession: GitLab's internal API fails KAS's
+// authorize_proxy_user for a personal access token that GitLab knows (5xx;
+// KAS retries, then answers 500 "Failed to authorize user session", the
+// answer it also gives for a token GitLab does not know). doctor asks
+// GitLab about the token itself, and so tells GitLab failing behind KAS
+// from a token it does not know, each with its fix.
+func TestRealKASGitLabFailsUserSession(t *testing.T) {
+	c := startRealCluster(t)
+	k := realKubectls(t)[0]
+	e := newEnv(t)
+	e.noBus()
+	e.vars["SSL_CERT_FILE"] = c.CAFile
+	e.vars["GITLAB_TOKEN"] = bobRealPAT
+	host := strings.TrimPrefix(c.GitLab.URL, "https://")
+	all := []result{e.run(k.Path, "gitlab", "update-kubeconfig", "--gitlab-url", c.GitLab.URL, "--agent", "1234",
+		"--certificate-authority", c.CAFile, "--use-context", host+":agent-1234").ok(t)}
+	defer func() { noSecret(t, bobRealPAT, all...) }()
+
+	c.GitLab.FailAll("/api/v4/internal/kubernetes/authorize_proxy_user", 503)
+	w := e.run(k.Path, "gitlab", "whoami").fails(t, "Failed to authorize user session")
+	r := e.run(k.Path, "gitlab", "doctor", "-o", "json")
+	all = append(all, w, r)
+	if r.code != 1 {
+		t.Fatalf("doctor: exit code %d, want 1\n%s", r.code, r)
+	}
+	rep := decodeDoctor(t, r)
+	rep.expectCheck(t, "scopes", "warn", "read_api") // GitLab answered for the token
+	rep.expectCheck(t, "token", "fail", "Failed to authorize user session", "GitLab knows the token", "GitLab failed")
+
+	// A token GitLab does not know gets the same answer from KAS; doctor
+	// sends the user to log in again instead.
+	c.GitLab.FailAll("/api/v4/internal/kubernetes/authorize_proxy_user", 0)
+	e.vars["GITLAB_TOKEN"] = "glpat-RealKASunknownSecret"
+	r = e.run(k.Path, "gitlab", "doctor", "-o", "json")
+	all = append(all, r)
+	rep = decodeDoctor(t, r)
+	rep.expectCheck(t, "token", "fail", "Failed to authorize user session", "kubectl gitlab login")
+	if check := rep.check(t, "token"); strings.Contains(check.Found+check.Fix, "GitLab knows the token") {
+		t.Errorf("an unknown token taken for a known one: %+v", check)
+	}
+	noSecret(t, "glpat-RealKASunknownSecret", r)
 }
 
 // TestRealKASGitLabRefusesJobToken: GitLab answers KAS's allowed_agents

@@ -20,7 +20,7 @@ func TestRealKASAgentStopped(t *testing.T) {
 
 	began := time.Now()
 	w := e.run(k.Path, "gitlab", "whoami")
-	w.fails(t, "not connected", "Agent connection not found")
+	w.fails(t, "not connected", "Agent connection not found", "kubectl get pods -n gitlab-agent-")
 	if w.code != 1 {
 		t.Errorf("whoami: exit code %d, want 1", w.code)
 	}
@@ -41,9 +41,10 @@ func TestRealKASAgentStopped(t *testing.T) {
 	e.run(k.Path, "gitlab", "whoami").ok(t, "gitlab:ci_job:4242")
 }
 
-// TestRealKASImpersonationWithImpersonatingAgent: a kubeconfig user with
-// as: (what --as does) through an agent that impersonates the job: real
-// KAS answers 502 "nested impersonation is not supported". whoami and
+// TestRealKASImpersonationWithImpersonatingAgent: kubectl's --as, or a
+// kubeconfig user with as:, through an agent that impersonates the job:
+// real KAS answers 502 "nested impersonation is not supported" (through an
+// agent that acts as itself, --as reaches the cluster). whoami and
 // doctor name the cause and the fix: drop as:, give the job's identity the
 // rights with RBAC.
 func TestRealKASImpersonationWithImpersonatingAgent(t *testing.T) {
@@ -55,13 +56,20 @@ func TestRealKASImpersonationWithImpersonatingAgent(t *testing.T) {
 	if err != nil || !strings.Contains(string(data), "    token: ci:1234:") {
 		t.Fatalf("no user agent:1234 in %s: %v\n%s", kubeconfig, err, data)
 	}
-	// kubectl's --as: every kubectl shows only "an error on the server
-	// ("unknown")" for KAS's 502; the plugin never sees the flag.
+	// kubectl's --as: while discovery is not cached, every kubectl shows
+	// only "an error on the server ("unknown")" for KAS's 502; the plugin
+	// never sees the flag.
 	for _, k := range realKubectls(t) {
 		e.run(k.Path, "--as", "deployer", "get", "pods").fails(t, "InternalError", `an error on the server ("unknown")`)
 	}
+	// Through an agent that acts as itself (staging), KAS and agentk pass
+	// --as on: the cluster sees the impersonated user, whom RBAC refuses.
+	e.run(k.Path, "--context", "group/sub/infra:staging", "--as", "deployer", "get", "pods", "-n", "ns").
+		fails(t, `User "deployer" cannot list resource "pods"`)
 	writeFile(t, kubeconfig, strings.Replace(string(data), "    token: ci:1234:", "    as: deployer\n    token: ci:1234:", 1), 0o600)
-	e.run(k.Path, "get", "pods").fails(t, "InternalError")
+	// With discovery cached (by the staging call: same server), kubectl
+	// shows KAS's message itself.
+	e.run(k.Path, "get", "pods").fails(t, "nested impersonation is not supported")
 
 	w := e.run(k.Path, "gitlab", "whoami").fails(t, "nested impersonation", "drop")
 	r := e.run(k.Path, "gitlab", "doctor", "-o", "json")

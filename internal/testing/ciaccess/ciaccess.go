@@ -55,6 +55,21 @@ type Authorization struct {
 // with Premium's access_as (ci_job, impersonate).
 var gitlabVersion = access.Version{Major: 16, Minor: 5}
 
+// KASRejects reports whether KAS 16.5 rejects the file: what pkg/access
+// finds that any KAS rejects, and every field added to KAS's schema after
+// 16.5 (an unknown key to it), e.g. protected_branches_only.
+func KASRejects(cfg *access.Config) bool {
+	if cfg.Rejected() {
+		return true
+	}
+	for _, d := range access.LintConfig(cfg, access.LintOptions{GitLabVersion: gitlabVersion}).Diagnostics {
+		if d.Code == access.CodeNeedsNewerGitLab {
+			return true
+		}
+	}
+	return false
+}
+
 // kindOrder is GitLab's order of the list: the project's own entries,
 // the implicit authorization, then the groups' and the instance's
 // (Finder#execute: project_authorizations + implicit + group, uniq by agent).
@@ -67,7 +82,7 @@ func AllowedAgents(job Job, agents []Agent) []Authorization {
 	for i := range agents {
 		a := &agents[i]
 		cfg := a.Config
-		if cfg == nil || cfg.Rejected() {
+		if cfg == nil || KASRejects(cfg) {
 			cfg = &access.Config{}
 		}
 		ex, err := access.Explain(cfg, access.ExplainOptions{

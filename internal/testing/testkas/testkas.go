@@ -42,6 +42,10 @@ type Agent struct {
 	// Disconnected: no agentk holds a tunnel to KAS, so KAS waits for one
 	// (Config.TunnelFindTimeout) and answers 502.
 	Disconnected bool
+	// Config is the agent's config.yaml. Jobs that list no AllowedAgents
+	// get the agents whose ci_access admits them, derived as GitLab does;
+	// a file KAS rejects admits only the agent's own project.
+	Config string
 }
 
 // ContextName is the context name GitLab gives the agent in a job.
@@ -79,6 +83,7 @@ type Identity struct {
 
 // Environment is a job's deployment environment.
 type Environment struct {
+	Name string // what ci_access environments match
 	Slug string
 	Tier string
 }
@@ -99,7 +104,10 @@ type Job struct {
 	Environment *Environment
 	// AllowedAgents are the agents whose ci_access admits the job, in
 	// GitLab's order (project authorizations, the implicit one, groups).
+	// nil: derived from the agents' Config.
 	AllowedAgents []int64
+	// ProtectedBranch: the job runs on a protected branch or tag.
+	ProtectedBranch bool
 	// Role is the job user's role in the project ("" = developer); it
 	// gives roles_in_project.
 	Role string

@@ -11,7 +11,6 @@ package testkas
 
 import (
 	"crypto/tls"
-	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -369,7 +368,8 @@ func (s *Server) SawBearer(token string) bool {
 }
 
 // Fail makes the next client requests whose path starts with prefix
-// answer the given statuses, one each, before normal service resumes.
+// answer the given statuses, one each, before normal service resumes;
+// each as GitLab's stack gives that status (writeInjectedFailure).
 func (s *Server) Fail(prefix string, statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -377,7 +377,8 @@ func (s *Server) Fail(prefix string, statuses ...int) {
 }
 
 // FailForKAS makes GitLab answer KAS's next calls to path (e.g.
-// /api/v4/job/allowed_agents) with the given statuses, one each.
+// /api/v4/job/allowed_agents) with the given statuses, one each, as Fail
+// answers them.
 func (s *Server) FailForKAS(path string, statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -453,7 +454,7 @@ func (s *Server) record(origin string, w http.ResponseWriter, r *http.Request, s
 		s.mu.Unlock()
 	}()
 	if status := s.takeFault(s.faults, r.URL.Path); status != 0 {
-		writeGitLabJSON(rec, status, object{{"message", fmt.Sprintf("%d injected by testkas", status)}})
+		writeInjectedFailure(rec, status)
 		return
 	}
 	serve(rec, r)

@@ -109,13 +109,8 @@ func TestRealKASGitLabFailsKAS(t *testing.T) {
 func TestRealKASGitLabFailsUserSession(t *testing.T) {
 	c := startRealCluster(t)
 	k := realKubectls(t)[0]
-	e := newEnv(t)
-	e.noBus()
-	e.vars["SSL_CERT_FILE"] = c.CAFile
-	e.vars["GITLAB_TOKEN"] = bobRealPAT
-	host := strings.TrimPrefix(c.GitLab.URL, "https://")
-	all := []result{e.run(k.Path, "gitlab", "update-kubeconfig", "--gitlab-url", c.GitLab.URL, "--agent", "1234",
-		"--certificate-authority", c.CAFile, "--use-context", host+":agent-1234").ok(t)}
+	e, setup := c.workstationWithToken(t, k, bobRealPAT)
+	all := []result{setup}
 	defer func() { noSecret(t, bobRealPAT, all...) }()
 
 	c.GitLab.FailAll("/api/v4/internal/kubernetes/authorize_proxy_user", 503)

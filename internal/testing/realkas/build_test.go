@@ -9,13 +9,20 @@ import (
 	"testing"
 )
 
-// TestBuildRefusesWrongSources: no directory, a missing archive or one with
-// another hash is an error (Build then fails the test), before anything is
-// built or taken from the cache.
+// TestBuildRefusesWrongSources: unset, the sources are the archives kept in
+// testdata/sources, and they are the pinned snapshots; a directory without
+// them, or with others of the same names, is an error (Build then fails
+// the test), before anything is built or taken from the cache.
 func TestBuildRefusesWrongSources(t *testing.T) {
 	t.Setenv(SourcesEnv, "")
-	if _, err := build(t); err == nil || !strings.Contains(err.Error(), SourcesEnv+" is not set") {
-		t.Errorf("no sources: %v", err)
+	kept, err := sourcesDir()
+	if err != nil || filepath.Base(kept) != "sources" {
+		t.Fatalf("unset: %q, %v; want testdata/sources", kept, err)
+	}
+	for _, a := range []archive{gitlabAgent, cliUtils} {
+		if err := a.verify(kept); err != nil {
+			t.Errorf("the kept archive: %v", err)
+		}
 	}
 	dir := t.TempDir()
 	t.Setenv(SourcesEnv, dir)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/testkas"
 	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/agentcontext"
@@ -198,4 +199,32 @@ func TestDoctorNamesEachFailure(t *testing.T) {
 		expectCheck(t, run(h, ExitFailed, "--namespace", "other"), "rbac", doctor.Fail, "gitlab:ci_job:4242 may do nothing in namespace other",
 			"kubectl gitlab access rbac --for-project-id 150 --clusterrole edit --namespace other")
 	})
+}
+
+// TestDoctorTellsGitLabFailingFromUnknownPAT: KAS answers 500 "Failed to
+// authorize user session" both when GitLab fails its authorize_proxy_user
+// and when GitLab does not know the token. doctor asks GitLab about the
+// token itself: a token GitLab knows means GitLab failed behind KAS (try
+// again, the administrator), else the token needs a new login.
+func TestDoctorTellsGitLabFailingFromUnknownPAT(t *testing.T) {
+	kas := webKAS(t, func(c *testkas.Config) { c.GitLabRetryWait = time.Millisecond })
+	h := newHarness(t).withKAS(kas)
+	const unknownPAT = "glpat-doctorUnknownToken"
+	h.secrets = append(h.secrets, narrowPAT, unknownPAT)
+	fakeKubectl(h, "v1.33.1")
+	h.env["GITLAB_TOKEN"] = narrowPAT
+	h.run("update-kubeconfig", "--gitlab-url", kas.URL, "--agent", "1234", "--use-context", "agent-1234").expect(t, 0)
+
+	kas.FailForKAS("/api/v4/internal/kubernetes/authorize_proxy_user", 503, 503, 503, 503, 503)
+	rep := doctorReport(t, h.run("doctor", "-o", "json"))
+	expectCheck(t, rep, "scopes", doctor.Pass)
+	expectCheck(t, rep, "token", doctor.Fail, "Failed to authorize user session", "GitLab knows the token", "GitLab failed when KAS asked it",
+		"have the GitLab\nadministrator check GitLab's health")
+
+	h.env["GITLAB_TOKEN"] = unknownPAT
+	rep = doctorReport(t, h.run("doctor", "-o", "json"))
+	expectCheck(t, rep, "token", doctor.Fail, "Failed to authorize user session", "run kubectl gitlab login")
+	if c, _ := rep.Get("token"); strings.Contains(c.Found, "GitLab knows the token") {
+		t.Errorf("an unknown token taken for one GitLab knows: %+v", c)
+	}
 }

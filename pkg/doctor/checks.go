@@ -436,6 +436,14 @@ func (r *run) checkAccepted() (token, agent Check) {
 			// KAS let the request through; what failed is behind it.
 			r.accepted = true
 			return accepted, fromError(agentName, agentTitle, err)
+		case kas.ReasonUserSessionFailed:
+			// KAS 16.5 answers the same 500 for a token GitLab does not
+			// know (GitLab's 400) and for GitLab failing (proxy.go,
+			// authorizeProxyUser): the scopes check asked GitLab itself.
+			if r.gitlabKnowsPAT {
+				return fail(tokenName, tokenTitle, kas.GitLabFailedFix, "%s; GitLab knows the token (it answered for its scopes), so GitLab failed when KAS asked it", e.Error()),
+					skip(agentName, agentTitle, "the token was not accepted")
+			}
 		case kas.ReasonTimeout:
 			// No answer at all: whether KAS took the token is not known.
 			return skip(tokenName, tokenTitle, "KAS did not answer in time"), fromError(agentName, agentTitle, err)

@@ -184,6 +184,9 @@ type run struct {
 	user   *kas.UserInfo
 	// Which checks passed well enough for later ones to run.
 	reachable, trusted, credentialOK, accepted, answered bool
+	// gitlabKnowsPAT: GitLab itself answered for the personal access
+	// token's scopes, so it knows the token.
+	gitlabKnowsPAT bool
 }
 
 // Run runs every check and returns the report.

@@ -38,6 +38,7 @@ func (r *run) checkScopes() (Check, bool) {
 	if err != nil {
 		return warn(name, title, "", "could not ask %s for the scopes of %s: %v", url, source, err), true
 	}
+	r.gitlabKnowsPAT = true
 	broad := pat.BroadScopes(scopes)
 	if len(broad) == 0 {
 		return pass(name, title, "%s has %s", source, strings.Join(scopes, ", ")), true

@@ -213,8 +213,7 @@ func (e *Error) Fix() string {
 		return "KAS asked GitLab's /api/v4/job/allowed_agents and found no such route: KAS's gitlab address points at something that is not\n" +
 			"GitLab's API, or a proxy between them hides it. Have the GitLab administrator check KAS's configuration and logs"
 	case ReasonGitLabFailed:
-		return "GitLab failed or could not be reached when KAS asked it (after KAS's retries): try again; if it lasts, have the GitLab\n" +
-			"administrator check GitLab's health and KAS's connection to it (KAS's logs)"
+		return GitLabFailedFix
 	case ReasonUserSessionFailed:
 		return "GitLab does not know this personal access token (deleted, or mistyped; GitLab then answers KAS 400), or GitLab failed:\n" +
 			"run kubectl gitlab login with a valid token that has the k8s_proxy scope; if it lasts, have the administrator check KAS's logs"
@@ -261,6 +260,11 @@ func (e *Error) Fix() string {
 	}
 	return ""
 }
+
+// GitLabFailedFix is the fix when GitLab failed KAS's question about a
+// token: nothing the user's token or configuration can change.
+const GitLabFailedFix = "GitLab failed or could not be reached when KAS asked it (after KAS's retries): try again; if it lasts, have the GitLab\n" +
+	"administrator check GitLab's health and KAS's connection to it (KAS's logs)"
 
 // AgentNotConnectedFix says where to look when KAS has no tunnel to an
 // agent: agentk's pods and logs, its version against KAS's, its token.

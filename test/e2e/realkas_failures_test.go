@@ -20,7 +20,7 @@ func TestRealKASAgentStopped(t *testing.T) {
 
 	began := time.Now()
 	w := e.run(k.Path, "gitlab", "whoami")
-	w.fails(t, "not connected", "Agent connection not found")
+	w.fails(t, "not connected", "Agent connection not found", "kubectl get pods -n gitlab-agent-")
 	if w.code != 1 {
 		t.Errorf("whoami: exit code %d, want 1", w.code)
 	}
@@ -41,9 +41,10 @@ func TestRealKASAgentStopped(t *testing.T) {
 	e.run(k.Path, "gitlab", "whoami").ok(t, "gitlab:ci_job:4242")
 }
 
-// TestRealKASImpersonationWithImpersonatingAgent: a kubeconfig user with
-// as: (what --as does) through an agent that impersonates the job: real
-// KAS answers 502 "nested impersonation is not supported". whoami and
+// TestRealKASImpersonationWithImpersonatingAgent: kubectl's --as, or a
+// kubeconfig user with as:, through an agent that impersonates the job:
+// real KAS answers 502 "nested impersonation is not supported" (through an
+// agent that acts as itself, --as reaches the cluster). whoami and
 // doctor name the cause and the fix: drop as:, give the job's identity the
 // rights with RBAC.
 func TestRealKASImpersonationWithImpersonatingAgent(t *testing.T) {
@@ -55,9 +56,20 @@ func TestRealKASImpersonationWithImpersonatingAgent(t *testing.T) {
 	if err != nil || !strings.Contains(string(data), "    token: ci:1234:") {
 		t.Fatalf("no user agent:1234 in %s: %v\n%s", kubeconfig, err, data)
 	}
+	// kubectl's --as: while discovery is not cached, every kubectl shows
+	// only "an error on the server ("unknown")" for KAS's 502; the plugin
+	// never sees the flag.
+	for _, k := range realKubectls(t) {
+		e.run(k.Path, "--as", "deployer", "get", "pods").fails(t, "InternalError", `an error on the server ("unknown")`)
+	}
+	// Through an agent that acts as itself (staging), KAS and agentk pass
+	// --as on: the cluster sees the impersonated user, whom RBAC refuses.
+	e.run(k.Path, "--context", "group/sub/infra:staging", "--as", "deployer", "get", "pods", "-n", "ns").
+		fails(t, `User "deployer" cannot list resource "pods"`)
 	writeFile(t, kubeconfig, strings.Replace(string(data), "    token: ci:1234:", "    as: deployer\n    token: ci:1234:", 1), 0o600)
-	// kubectl shows only "an error on the server ("unknown")" for KAS's 502.
-	e.run(k.Path, "get", "pods").fails(t, "InternalError")
+	// With discovery cached (by the staging call: same server), kubectl
+	// shows KAS's message itself.
+	e.run(k.Path, "get", "pods").fails(t, "nested impersonation is not supported")
 
 	w := e.run(k.Path, "gitlab", "whoami").fails(t, "nested impersonation", "drop")
 	r := e.run(k.Path, "gitlab", "doctor", "-o", "json")
@@ -76,6 +88,7 @@ func TestRealKASGitLabFailsKAS(t *testing.T) {
 	k := realKubectls(t)[0]
 	e := c.jobIn(t, k, realJobToken, "group/agents:prod", "ns")
 	c.GitLab.FailAll("/api/v4/job/allowed_agents", 503)
+	w := e.run(k.Path, "gitlab", "whoami").fails(t, "KAS could not ask GitLab", "Failed to get allowed agents for CI job token", "GitLab")
 	r := e.run(k.Path, "gitlab", "doctor", "-o", "json")
 	if r.code != 1 {
 		t.Fatalf("doctor: exit code %d, want 1\n%s", r.code, r)
@@ -84,7 +97,45 @@ func TestRealKASGitLabFailsKAS(t *testing.T) {
 	if check.Status != "fail" || !strings.Contains(check.Found, "Failed to get allowed agents") || !strings.Contains(check.Fix, "GitLab") {
 		t.Errorf("token check: %+v; want a failure that names GitLab's part and a fix", check)
 	}
-	noSecret(t, realJobToken, r)
+	noSecret(t, realJobToken, w, r)
+}
+
+// TestRealKASGitLabFailsUserSession: GitLab's internal API fails KAS's
+// authorize_proxy_user for a personal access token that GitLab knows (5xx;
+// KAS retries, then answers 500 "Failed to authorize user session", the
+// answer it also gives for a token GitLab does not know). doctor asks
+// GitLab about the token itself, and so tells GitLab failing behind KAS
+// from a token it does not know, each with its fix.
+func TestRealKASGitLabFailsUserSession(t *testing.T) {
+	c := startRealCluster(t)
+	k := realKubectls(t)[0]
+	e, setup := c.workstationWithToken(t, k, bobRealPAT)
+	all := []result{setup}
+	defer func() { noSecret(t, bobRealPAT, all...) }()
+
+	c.GitLab.FailAll("/api/v4/internal/kubernetes/authorize_proxy_user", 503)
+	w := e.run(k.Path, "gitlab", "whoami").fails(t, "Failed to authorize user session")
+	r := e.run(k.Path, "gitlab", "doctor", "-o", "json")
+	all = append(all, w, r)
+	if r.code != 1 {
+		t.Fatalf("doctor: exit code %d, want 1\n%s", r.code, r)
+	}
+	rep := decodeDoctor(t, r)
+	rep.expectCheck(t, "scopes", "warn", "read_api") // GitLab answered for the token
+	rep.expectCheck(t, "token", "fail", "Failed to authorize user session", "GitLab knows the token", "GitLab failed")
+
+	// A token GitLab does not know gets the same answer from KAS; doctor
+	// sends the user to log in again instead.
+	c.GitLab.FailAll("/api/v4/internal/kubernetes/authorize_proxy_user", 0)
+	e.vars["GITLAB_TOKEN"] = "glpat-RealKASunknownSecret"
+	r = e.run(k.Path, "gitlab", "doctor", "-o", "json")
+	all = append(all, r)
+	rep = decodeDoctor(t, r)
+	rep.expectCheck(t, "token", "fail", "Failed to authorize user session", "kubectl gitlab login")
+	if check := rep.check(t, "token"); strings.Contains(check.Found+check.Fix, "GitLab knows the token") {
+		t.Errorf("an unknown token taken for a known one: %+v", check)
+	}
+	noSecret(t, "glpat-RealKASunknownSecret", r)
 }
 
 // TestRealKASGitLabRefusesJobToken: GitLab answers KAS's allowed_agents

@@ -264,15 +264,24 @@ func TestRealKASWorkstation(t *testing.T) {
 	// bob is a Developer of group/sub, which user_access lists: his groups
 	// come from the group, and RBAC lets them read configmaps, not pods.
 	k := realKubectls(t)[0]
-	e := newEnv(t)
-	e.noBus()
-	e.vars["SSL_CERT_FILE"] = c.CAFile
-	e.vars["GITLAB_TOKEN"] = bobRealPAT
-	host := strings.TrimPrefix(c.GitLab.URL, "https://")
-	r1 := e.run(k.Path, "gitlab", "update-kubeconfig", "--gitlab-url", c.GitLab.URL, "--agent", "1234",
-		"--certificate-authority", c.CAFile, "--use-context", host+":agent-1234").ok(t)
+	e, r1 := c.workstationWithToken(t, k, bobRealPAT)
 	r2 := e.run(k.Path, "gitlab", "whoami").ok(t, "gitlab:user:bob", "gitlab:group_role:25:developer\n")
 	r3 := e.run(k.Path, "get", "configmaps", "-n", "ns").ok(t, "settings")
 	r4 := e.run(k.Path, "get", "pods", "-n", "ns").fails(t, `User "gitlab:user:bob" cannot list resource "pods"`)
 	noSecret(t, bobRealPAT, r1, r2, r3, r4)
+}
+
+// workstationWithToken is a workstation whose $GITLAB_TOKEN is token, with
+// an exec context for agent 1234 written by update-kubeconfig (and its
+// result, to check for secrets).
+func (c *realCluster) workstationWithToken(t *testing.T, k kubectl, token string) (*env, result) {
+	t.Helper()
+	e := newEnv(t)
+	e.noBus()
+	e.vars["SSL_CERT_FILE"] = c.CAFile
+	e.vars["GITLAB_TOKEN"] = token
+	host := strings.TrimPrefix(c.GitLab.URL, "https://")
+	r := e.run(k.Path, "gitlab", "update-kubeconfig", "--gitlab-url", c.GitLab.URL, "--agent", "1234",
+		"--certificate-authority", c.CAFile, "--use-context", host+":agent-1234").ok(t)
+	return e, r
 }

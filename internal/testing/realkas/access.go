@@ -2,49 +2,40 @@ package realkas
 
 import (
 	"encoding/json"
-	"regexp"
-	"slices"
-	"strings"
+	"maps"
 
 	"go.yaml.in/yaml/v3"
+
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/internal/testing/ciaccess"
+	"gitlab.com/kubectl-gitlab/kubectl-gitlab/pkg/access"
 )
 
 // ciAccess is the ci_access part of an agent's configuration as KAS posts it
-// to GitLab (protojson of agentcfg.ConfigurationFile): each entry's fields
-// but its id become the authorization's configuration.
+// to GitLab (protojson of agentcfg.ConfigurationFile): the file as GitLab
+// reads it, and each entry as posted, whose fields but its id become the
+// authorization's configuration
+// (gitlabhq: app/services/clusters/agents/authorizations/ci_access/refresh_service.rb).
 type ciAccess struct {
-	Projects map[string]map[string]any // by lower-cased full path
-	Groups   map[string]map[string]any
+	config           *access.Config
+	projects, groups []map[string]any
+	instance         map[string]any
 }
 
-// parseCIAccess reads ci_access from agent_configuration's agent_config, as
-// Clusters::Agents::Authorizations::CiAccess::RefreshService does
-// (gitlabhq: app/services/clusters/agents/authorizations/ci_access/refresh_service.rb):
-// at most 500 entries of each kind, keyed by the lower-cased id, a later
-// entry replacing an earlier one.
+// parseCIAccess reads agent_configuration's agent_config: JSON, which
+// pkg/access reads as the YAML it is a subset of.
 func parseCIAccess(agentConfig json.RawMessage) (ciAccess, error) {
 	var file struct {
 		CIAccess struct {
 			Projects []map[string]any `json:"projects"`
 			Groups   []map[string]any `json:"groups"`
+			Instance map[string]any   `json:"instance"`
 		} `json:"ci_access"`
 	}
 	if err := json.Unmarshal(agentConfig, &file); err != nil {
 		return ciAccess{}, err
 	}
-	index := func(entries []map[string]any) map[string]map[string]any {
-		out := map[string]map[string]any{}
-		for i, e := range entries {
-			if i == 500 {
-				break
-			}
-			id, _ := e["id"].(string)
-			delete(e, "id")
-			out[strings.ToLower(id)] = e
-		}
-		return out
-	}
-	return ciAccess{Projects: index(file.CIAccess.Projects), Groups: index(file.CIAccess.Groups)}, nil
+	return ciAccess{config: access.Parse("agent_config", agentConfig),
+		projects: file.CIAccess.Projects, groups: file.CIAccess.Groups, instance: file.CIAccess.Instance}, nil
 }
 
 // authorization is one agent a job may use, and the configuration of the
@@ -54,86 +45,41 @@ type authorization struct {
 	config map[string]any
 }
 
-// allowedAgents is what GET /api/v4/job/allowed_agents lists for a job:
-// gitlabhq lib/api/ci/jobs.rb with
-// app/finders/clusters/agents/authorizations/ci_access/finder.rb and
-// app/services/clusters/agents/authorizations/ci_access/filter_service.rb.
-// An agent counts once, by its most specific authorization: an entry for
-// the job's project, then the agent's own project (implicitly, with an
-// empty configuration), then the nearest of the project's groups. Only
-// agents in the project's top-level namespace count. Entries that list
-// environments apply only to jobs in a matching environment.
+// allowedAgents is what GET /api/v4/job/allowed_agents lists for a job
+// (gitlabhq lib/api/ci/jobs.rb): internal/testing/ciaccess decides, from the
+// ci_access KAS last posted for each agent, as GitLab's finder does.
 func (w *World) allowedAgents(job *Job, posted map[int64]ciAccess) []authorization {
 	p := w.project(job.ProjectID)
 	if p == nil {
 		return nil
 	}
-	var out []authorization
-	seen := map[int64]bool{}
-	add := func(a *Agent, config map[string]any) {
-		if !seen[a.ID] {
-			seen[a.ID] = true
-			out = append(out, authorization{agent: a, config: config})
-		}
-	}
-	sameRoot := func(a *Agent) bool {
+	var agents []ciaccess.Agent
+	for _, a := range w.Agents {
 		ap := w.project(a.ProjectID)
-		return ap != nil && rootNamespace(ap.Path) == rootNamespace(p.Path)
-	}
-	for i := range w.Agents {
-		a := &w.Agents[i]
-		if entry, ok := posted[a.ID].Projects[strings.ToLower(p.Path)]; ok && sameRoot(a) {
-			add(a, entry)
-		}
-	}
-	for i := range w.Agents {
-		if a := &w.Agents[i]; a.ProjectID == p.ID {
-			add(a, map[string]any{})
-		}
-	}
-	groups := w.ancestors(p.Path)
-	for i := range w.Agents {
-		a := &w.Agents[i]
-		// Group entries count only when the agent's top-level namespace
-		// is a group (RefreshService#allowed_groups).
-		if !sameRoot(a) || w.groupByPath(rootNamespace(p.Path)) == nil {
+		if ap == nil {
 			continue
 		}
-		for _, g := range groups {
-			if entry, ok := posted[a.ID].Groups[strings.ToLower(g.Path)]; ok {
-				add(a, entry)
-				break
+		agents = append(agents, ciaccess.Agent{ID: a.ID, ConfigProject: ap.Path, Config: posted[a.ID].config})
+	}
+	j := ciaccess.Job{Project: p.Path, UserNamespace: w.groupByPath(rootNamespace(p.Path)) == nil}
+	if job.Environment != nil {
+		j.Environment = job.Environment.Name
+	}
+	var out []authorization
+	for _, auth := range ciaccess.AllowedAgents(j, agents) {
+		entry := map[string]any{}
+		if auth.Entry != nil {
+			list := map[access.EntryKind][]map[string]any{access.KindProject: posted[auth.Agent.ID].projects, access.KindGroup: posted[auth.Agent.ID].groups}[auth.Kind]
+			if auth.Kind == access.KindInstance {
+				entry = maps.Clone(posted[auth.Agent.ID].instance)
+			} else {
+				entry = maps.Clone(list[auth.Entry.Index])
 			}
+			delete(entry, "id")
 		}
+		out = append(out, authorization{agent: w.agent(auth.Agent.ID), config: entry})
 	}
-	return slices.DeleteFunc(out, func(auth authorization) bool { return !environmentAllowed(auth.config, job.Environment) })
-}
-
-// environmentAllowed: an entry without environments allows every job; one
-// with environments only jobs whose environment's name matches one of them
-// (Gitlab::Ci::EnvironmentMatcher: * matches anything).
-func environmentAllowed(config map[string]any, env *Environment) bool {
-	patterns, _ := config["environments"].([]any)
-	if len(patterns) == 0 {
-		return true
-	}
-	if env == nil {
-		return false
-	}
-	for _, p := range patterns {
-		if s, ok := p.(string); ok && environmentMatcher(s).MatchString(env.Name) {
-			return true
-		}
-	}
-	return false
-}
-
-func environmentMatcher(pattern string) *regexp.Regexp {
-	parts := strings.Split(pattern, "*")
-	for i := range parts {
-		parts[i] = regexp.QuoteMeta(parts[i])
-	}
-	return regexp.MustCompile(`\A` + strings.Join(parts, ".*") + `\z`)
+	return out
 }
 
 // userAccess is the user_access part of an agent's config.yaml, which

@@ -32,7 +32,7 @@ func (s *Stack) startAgent(agentID int64) error {
 		return err
 	}
 	kubeconfig := s.API.Kubeconfig(s.t, AgentUser, AgentGroups...)
-	posts := s.GitLab.postsFor(agentID)
+	posts := s.GitLab.Posts(agentID)
 	cmd := exec.Command(s.bins.Agentk,
 		"--kas-address", "grpc://127.0.0.1:"+strconv.Itoa(s.kas.ports.agent),
 		"--token-file", tokenFile,
@@ -89,7 +89,19 @@ func (s *Stack) StartAgent(agentID int64) {
 // what it cached before for allowedAgentCacheTTL: this waits that out.
 func (s *Stack) SetAgentConfig(agentID int64, config string) {
 	s.t.Helper()
-	posts := s.GitLab.postsFor(agentID)
+	posts := s.GitLab.Posts(agentID)
+	s.CommitAgentConfig(agentID, config)
+	if !s.GitLab.waitForPost(agentID, posts, time.Now().Add(agentReadyTimeout)) {
+		s.t.Fatalf("realkas: KAS did not post agent %d's new configuration within %v\n%s", agentID, agentReadyTimeout, s.logTails())
+	}
+	time.Sleep(allowedAgentCacheTTL + 100*time.Millisecond)
+}
+
+// CommitAgentConfig commits a new config.yaml for the agent and returns at
+// once, for a file that KAS may reject (it then posts nothing). KAS reads
+// it at its next poll (PollPeriod).
+func (s *Stack) CommitAgentConfig(agentID int64, config string) {
+	s.t.Helper()
 	s.GitLab.mu.Lock()
 	err := s.writeConfig(&s.GitLab.world, agentID, config)
 	if a := s.GitLab.world.agent(agentID); a != nil {
@@ -99,8 +111,4 @@ func (s *Stack) SetAgentConfig(agentID int64, config string) {
 	if err != nil {
 		s.t.Fatalf("realkas: %v", err)
 	}
-	if !s.GitLab.waitForPost(agentID, posts, time.Now().Add(agentReadyTimeout)) {
-		s.t.Fatalf("realkas: KAS did not post agent %d's new configuration within %v\n%s", agentID, agentReadyTimeout, s.logTails())
-	}
-	time.Sleep(allowedAgentCacheTTL + 100*time.Millisecond)
 }

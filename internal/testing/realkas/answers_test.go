@@ -69,6 +69,7 @@ func TestKASAnswers(t *testing.T) {
 		realkas.PAT{Token: "glpat-RevokedToken", ID: 2, Username: "alice", Scopes: []string{"k8s_proxy"}, Revoked: true},
 		realkas.PAT{Token: "glpat-ReadApiOnly", ID: 3, Username: "alice", Scopes: []string{"read_api"}},
 		realkas.PAT{Token: "glpat-CarolHasNoRole", ID: 4, Username: "carol", Scopes: []string{"k8s_proxy"}},
+		realkas.PAT{Token: "glpat-SessionGitLabFails", ID: 5, Username: "alice", Scopes: []string{"k8s_proxy"}},
 	)
 	s := realkas.Start(t, w)
 	const job = "ci:1234:" + jobToken
@@ -196,6 +197,51 @@ func TestKASAnswers(t *testing.T) {
 			if c.gitlab >= 500 && calls < 2 {
 				t.Errorf("GitLab's %d: KAS asked %d times; it retries server errors", c.gitlab, calls)
 			}
+		}
+	})
+
+	t.Run("GitLab fails a user session", func(t *testing.T) {
+		// authorizeProxyUser: a 5xx of authorize_proxy_user is retried as
+		// above, then the same 500 as GitLab's 400 for an unknown token.
+		s.GitLab.FailAll("/api/v4/internal/kubernetes/authorize_proxy_user", 503)
+		a := ask(t, s, http.MethodGet, "/version", "pat:1234:glpat-SessionGitLabFails", nil)
+		s.GitLab.FailAll("/api/v4/internal/kubernetes/authorize_proxy_user", 0)
+		if a.status != 500 || a.kas.Reason != "InternalError" || a.kas.Message != gitlabError+"Failed to authorize user session" || a.unauthorized {
+			t.Errorf("got %d %+v", a.status, a.kas)
+		}
+	})
+
+	t.Run("session cookie", func(t *testing.T) {
+		// getSessionCookieParams: the _gitlab_kas cookie needs the agent ID
+		// and a CSRF token (header or query); GitLab cannot decrypt a made-up
+		// session (its 400 is not 401, 403 or 404), so KAS answers 500.
+		a := ask(t, s, http.MethodGet, "/version", "", map[string]string{"Cookie": "_gitlab_kas=abc"})
+		want := gitlabError + `Unauthorized: exactly one agent id must be provided either in the "Gitlab-Agent-Id" header or "gitlab-agent-id" query parameter`
+		if a.status != 401 || a.kas.Message != want || !a.unauthorized {
+			t.Errorf("no agent ID: %d %+v, want 401 %q", a.status, a.kas, want)
+		}
+		a = ask(t, s, http.MethodGet, "/version?gitlab-agent-id=1234&gitlab-csrf-token=x", "", map[string]string{"Cookie": "_gitlab_kas=abc"})
+		if a.status != 500 || a.kas.Message != gitlabError+"Failed to authorize user session" {
+			t.Errorf("a session GitLab does not know: %d %+v", a.status, a.kas)
+		}
+	})
+
+	t.Run("a path outside url_path_prefix", func(t *testing.T) {
+		// proxyInternal: KAS's own listener answers 400 for a path that
+		// does not start with its url_path_prefix.
+		proxyRoot := strings.TrimSuffix(s.K8sProxyURL, strings.TrimSuffix(realkas.K8sProxyPath, "/"))
+		req, _ := http.NewRequest(http.MethodGet, proxyRoot+"/elsewhere/version", nil)
+		req.Header.Set("Authorization", "Bearer "+job)
+		resp, err := s.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var st kasStatus
+		json.Unmarshal(body, &st)
+		if resp.StatusCode != 400 || st.Reason != "BadRequest" || st.Message != gitlabError+"Bad request: URL does not start with expected prefix" {
+			t.Errorf("%s %s", resp.Status, body)
 		}
 	})
 

@@ -136,8 +136,8 @@ func (g *GitLab) Update(change func(*World)) {
 	change(&g.world)
 }
 
-// postsFor is how many configurations KAS has posted for the agent.
-func (g *GitLab) postsFor(agentID int64) int {
+// Posts is how many configurations KAS has posted for the agent.
+func (g *GitLab) Posts(agentID int64) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.posts[agentID]

@@ -29,6 +29,10 @@ const (
 	// <KAS>/-/kubernetes-agent/k8s-proxy.
 	K8sProxyPath = "/-/kubernetes-agent/k8s-proxy/"
 
+	// PollPeriod is how often KAS reads the agents' config.yaml
+	// (agent.configuration.poll_period, 5 min by default).
+	PollPeriod = time.Second
+
 	// allowedAgentCacheTTL is how long KAS keeps GitLab's answers about
 	// tokens (allowed agents, proxy users), successful or not. GitLab's
 	// defaults are 60 s and 10 s; tests need a changed GitLab seen at once.
@@ -69,7 +73,7 @@ func kasConfig(gitlabURL, redisAddr string, f kasFiles, p kasPorts) map[string]a
 		},
 		"agent": map[string]any{
 			"listen":        listen(p.agent, nil),
-			"configuration": map[string]any{"poll_period": "1s"},
+			"configuration": map[string]any{"poll_period": PollPeriod.String()},
 			"kubernetes_api": map[string]any{
 				"listen": listen(p.k8sProxy, map[string]any{
 					"certificate_file": f.cert, "key_file": f.key, "shutdown_grace_period": "1s",

@@ -289,14 +289,10 @@ func atLeast(role, min string) bool {
 // {} for the implicit authorization.
 func allowedAgents(cfg Config, job *Job) object {
 	agents := []any{}
-	for _, id := range job.AllowedAgents {
-		for _, a := range cfg.Agents {
-			if a.ID != id {
-				continue
-			}
-			agents = append(agents, object{{"id", a.ID}, {"config_project", projectJSON(a.ConfigProjectID, a.ConfigProjectPath)},
-				{"configuration", ciAccessConfiguration(&a)}})
-		}
+	for _, auth := range jobAuthorizations(cfg, job) {
+		a := auth.agent
+		agents = append(agents, object{{"id", a.ID}, {"config_project", projectJSON(a.ConfigProjectID, a.ConfigProjectPath)},
+			{"configuration", auth.config}})
 	}
 	groups := []any{}
 	for _, g := range job.GroupIDs {

@@ -65,7 +65,7 @@ func (s *Server) callGitLab(ctx context.Context, method, path string, header htt
 func (s *Server) callGitLabOnce(ctx context.Context, method, path string, header http.Header, body []byte) *http.Response {
 	rec := httptest.NewRecorder()
 	if status := s.takeFault(s.kasFault, path); status != 0 {
-		writeGitLabJSON(rec, status, object{{"message", fmt.Sprintf("%d injected by testkas", status)}})
+		writeInjectedFailure(rec, status)
 	} else {
 		req := httptest.NewRequestWithContext(context.WithValue(ctx, internalCall{}, true), method, s.URL+path, bytes.NewReader(body))
 		req.Header = header.Clone()

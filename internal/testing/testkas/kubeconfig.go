@@ -111,14 +111,10 @@ func (s *Server) JobKubeconfig(token string) ([]byte, error) {
 			continue
 		}
 		spec := KubeconfigSpec{ProxyURL: s.K8sProxyURL, JobToken: job.Token, CertificateCluster: job.CertificateCluster}
-		for _, id := range job.AllowedAgents {
-			if a := s.agent(cfg, id); a != nil {
-				ns := a.DefaultNamespace
-				if a.AccessAs.Implicit {
-					ns = "" // the implicit authorization's config is {}
-				}
-				spec.Agents = append(spec.Agents, KubeconfigAgent{ID: a.ID, ConfigProjectPath: a.ConfigProjectPath, Name: a.Name, DefaultNamespace: ns})
-			}
+		for _, auth := range jobAuthorizations(cfg, &job) {
+			a := auth.agent
+			ns, _ := auth.config.get("default_namespace").(string) // the implicit authorization's config is {}
+			spec.Agents = append(spec.Agents, KubeconfigAgent{ID: a.ID, ConfigProjectPath: a.ConfigProjectPath, Name: a.Name, DefaultNamespace: ns})
 		}
 		return RenderJobKubeconfig(spec)
 	}

@@ -11,7 +11,6 @@ package testkas
 
 import (
 	"crypto/tls"
-	"fmt"
 	"io"
 	"log"
 	"net/http"
@@ -42,6 +41,10 @@ type Agent struct {
 	// Disconnected: no agentk holds a tunnel to KAS, so KAS waits for one
 	// (Config.TunnelFindTimeout) and answers 502.
 	Disconnected bool
+	// Config is the agent's config.yaml. Jobs that list no AllowedAgents
+	// get the agents whose ci_access admits them, derived as GitLab does;
+	// a file KAS rejects admits only the agent's own project.
+	Config string
 }
 
 // ContextName is the context name GitLab gives the agent in a job.
@@ -79,6 +82,7 @@ type Identity struct {
 
 // Environment is a job's deployment environment.
 type Environment struct {
+	Name string // what ci_access environments match
 	Slug string
 	Tier string
 }
@@ -99,7 +103,10 @@ type Job struct {
 	Environment *Environment
 	// AllowedAgents are the agents whose ci_access admits the job, in
 	// GitLab's order (project authorizations, the implicit one, groups).
+	// nil: derived from the agents' Config.
 	AllowedAgents []int64
+	// ProtectedBranch: the job runs on a protected branch or tag.
+	ProtectedBranch bool
 	// Role is the job user's role in the project ("" = developer); it
 	// gives roles_in_project.
 	Role string
@@ -361,7 +368,8 @@ func (s *Server) SawBearer(token string) bool {
 }
 
 // Fail makes the next client requests whose path starts with prefix
-// answer the given statuses, one each, before normal service resumes.
+// answer the given statuses, one each, before normal service resumes;
+// each as GitLab's stack gives that status (writeInjectedFailure).
 func (s *Server) Fail(prefix string, statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -369,7 +377,8 @@ func (s *Server) Fail(prefix string, statuses ...int) {
 }
 
 // FailForKAS makes GitLab answer KAS's next calls to path (e.g.
-// /api/v4/job/allowed_agents) with the given statuses, one each.
+// /api/v4/job/allowed_agents) with the given statuses, one each, as Fail
+// answers them.
 func (s *Server) FailForKAS(path string, statuses ...int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -445,7 +454,7 @@ func (s *Server) record(origin string, w http.ResponseWriter, r *http.Request, s
 		s.mu.Unlock()
 	}()
 	if status := s.takeFault(s.faults, r.URL.Path); status != 0 {
-		writeGitLabJSON(rec, status, object{{"message", fmt.Sprintf("%d injected by testkas", status)}})
+		writeInjectedFailure(rec, status)
 		return
 	}
 	serve(rec, r)

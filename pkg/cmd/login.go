@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -293,13 +294,21 @@ func (o *LoginOptions) Run(ctx context.Context) error {
 	return nil
 }
 
+// maxTokenLine bounds what login --token-stdin reads.
+const maxTokenLine = 4096
+
 func (o *LoginOptions) readToken(url string) (string, error) {
 	var token, source string
 	switch {
 	case o.TokenStdin:
-		line, err := bufio.NewReader(o.deps.IO.In).ReadString('\n')
+		// A token is a line of well under 4 KiB; a bound keeps a mistaken
+		// pipe (a file, /dev/zero) from being read into memory whole.
+		line, err := bufio.NewReader(io.LimitReader(o.deps.IO.In, maxTokenLine+1)).ReadString('\n')
 		if err != nil && line == "" {
 			return "", badInput("pipe the token in: … | kubectl gitlab login --token-stdin", "no token on stdin")
+		}
+		if len(line) > maxTokenLine {
+			return "", badInput("pipe only the token in, on one line", "stdin's first line is longer than %d bytes: not a token", maxTokenLine)
 		}
 		token, source = strings.TrimSpace(line), "the token from stdin"
 	case o.deps.Terminal != nil && o.deps.Terminal.Interactive():

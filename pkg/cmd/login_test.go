@@ -75,6 +75,18 @@ func TestLoginRefusesBadTokens(t *testing.T) {
 	}
 }
 
+// TestLoginTokenStdinIsBounded: a pipe that is not a token line (a file,
+// an endless stream) is refused after 4 KiB, not read whole.
+func TestLoginTokenStdinIsBounded(t *testing.T) {
+	kas := patServer(t)
+	h := newHarness(t).withKAS(kas)
+	h.runWithStdin(strings.Repeat("x", 1<<20), "login", "--gitlab-url", kas.URL, "--token-stdin").
+		expectErr(t, 2, "longer than 4096 bytes: not a token", "pipe only the token in")
+	if len(h.keyring.items) != 0 {
+		t.Errorf("something was stored in the keyring")
+	}
+}
+
 func TestLoginGetTokenLogout(t *testing.T) {
 	kas := patServer(t)
 	h := newHarness(t).withKAS(kas)

@@ -73,11 +73,7 @@ func ciStory(t *testing.T, k kubectl, kasOwnHost bool) {
 	e.vars["CI_API_V4_URL"] = kas.URL + "/api/v4"
 	e.vars["CI_SERVER_URL"] = kas.URL
 	var all []result
-	run := func(args ...string) result {
-		r := e.run(k.Path, args...)
-		all = append(all, r)
-		return r
-	}
+	run := e.recording(k.Path, &all)
 
 	run("config", "current-context").ok(t, "gitlab-deploy")
 	gc := run("gitlab", "get-contexts", "--all").ok(t, "group/agents:prod", "1234", "group/sub/infra:staging", "5678", "apps", "ci-token", "gitlab-deploy", "not-agent")

@@ -258,11 +258,7 @@ func TestClusterCIJobImpersonation(t *testing.T) {
 		t.Run(k.Version, func(t *testing.T) {
 			e := c.jobEnv(t, k, jobToken)
 			var all []result
-			run := func(args ...string) result {
-				r := e.run(k.Path, args...)
-				all = append(all, r)
-				return r
-			}
+			run := e.recording(k.Path, &all)
 			defer func() { noSecret(t, jobToken, all...) }()
 
 			run("get", "pods", "-n", "ns").ok(t, "web-0")

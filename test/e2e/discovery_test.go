@@ -23,11 +23,7 @@ func TestDiscoveryThroughRealKubectl(t *testing.T) {
 	e.noBus()
 	e.vars["SSL_CERT_FILE"] = kas.CAFile
 	var all []result
-	run := func(args ...string) result {
-		r := e.run(k.Path, args...)
-		all = append(all, r)
-		return r
-	}
+	run := e.recording(k.Path, &all)
 	e.login(t, kas.URL, deployerPAT).ok(t, "Logged in")
 
 	run("gitlab", "agents", "--project", "group/app").ok(t, `AGENT-ID   NAME     CONFIG-PROJECT   ACCESS                              NAMESPACE

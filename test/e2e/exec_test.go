@@ -22,11 +22,7 @@ func TestExecCredentialThroughRealKubectl(t *testing.T) {
 			e.vars["CI_API_V4_URL"] = kas.URL + "/api/v4"
 			e.vars["KAS_CERTIFICATE"] = kas.CAFile
 			var all []result
-			run := func(args ...string) result {
-				r := e.run(k.Path, args...)
-				all = append(all, r)
-				return r
-			}
+			run := e.recording(k.Path, &all)
 			run("gitlab", "update-kubeconfig", "--use-context", "group/agents:prod").ok(t, "group/agents:prod (agent 1234)")
 			if data, _ := os.ReadFile(path); strings.Contains(string(data), jobToken) {
 				t.Fatalf("the job token is still in the kubeconfig")

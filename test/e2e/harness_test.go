@@ -122,6 +122,16 @@ func (r result) String() string {
 	return fmt.Sprintf("$ %s\n(exit %d)\nstdout:\n%s\nstderr:\n%s", r.cmd, r.code, r.stdout, r.stderr)
 }
 
+// recording is run for one program, keeping every result in *all for the
+// secret sweep (noSecret) at the end of a test.
+func (e *env) recording(program string, all *[]result) func(args ...string) result {
+	return func(args ...string) result {
+		r := e.run(program, args...)
+		*all = append(*all, r)
+		return r
+	}
+}
+
 // run runs a program with the environment, bounded in time.
 func (e *env) run(program string, args ...string) result {
 	e.t.Helper()

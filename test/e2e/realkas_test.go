@@ -180,11 +180,7 @@ func TestRealKASCIJob(t *testing.T) {
 		t.Run(k.Version, func(t *testing.T) {
 			e := c.jobEnv(t, realJobToken)
 			var all []result
-			run := func(args ...string) result {
-				r := e.run(k.Path, args...)
-				all = append(all, r)
-				return r
-			}
+			run := e.recording(k.Path, &all)
 			defer func() { noSecret(t, realJobToken, all...) }()
 
 			run("gitlab", "use-context", "group/agents:prod", "--certificate-authority", c.CAFile).ok(t, "Embedded the CA bundle")
@@ -235,11 +231,7 @@ func TestRealKASWorkstation(t *testing.T) {
 			e.noBus()
 			e.vars["SSL_CERT_FILE"] = c.CAFile
 			var all []result
-			run := func(args ...string) result {
-				r := e.run(k.Path, args...)
-				all = append(all, r)
-				return r
-			}
+			run := e.recording(k.Path, &all)
 			defer func() { noSecret(t, aliceRealPAT, all...) }()
 
 			all = append(all, e.login(t, c.GitLab.URL, aliceRealPAT).ok(t, "Logged in to "+c.GitLab.URL))

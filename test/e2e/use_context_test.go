@@ -30,11 +30,7 @@ func TestUseContextThroughRealKubectl(t *testing.T) {
 			e := newEnv(t)
 			e.jobKubeconfig("job-agents.yaml", kas.K8sProxyURL, jobToken)
 			var all []result
-			run := func(args ...string) result {
-				r := e.run(k.Path, args...)
-				all = append(all, r)
-				return r
-			}
+			run := e.recording(k.Path, &all)
 
 			run("plugin", "list").ok(t, "kubectl-gitlab")
 			run("gitlab", "version").ok(t, "kubectl-gitlab")
